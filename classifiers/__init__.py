@@ -1,0 +1,1 @@
+"""Classifiers: term matching, lexicons, topic, sentiment and sensitive-theme models."""

@@ -1,0 +1,81 @@
+"""Reading feeds (RSS, Atom, news-search results) into links to follow."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import feedparser
+
+from crawlers.items import LinkHints
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class FeedEntry:
+    link: str
+    hints: LinkHints
+
+
+@dataclass
+class FeedReading:
+    """The entries of a feed, or why there are none; ``warning`` notes a feed that was
+    malformed but still yielded entries (feedparser's bozo)."""
+
+    entries: list[FeedEntry] = field(default_factory=list)
+    error: str | None = None  # reason key: empty_feed | not_a_feed | malformed_feed
+    detail: str = ""
+    warning: str | None = None
+    title: str | None = None
+
+
+def _when(entry) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError):
+                continue
+    return None
+
+
+def read_feed(body: bytes, *, url: str, content_type: str | None = None) -> FeedReading:
+    """Parse a feed's bytes (any encoding, RSS 0.9x-2.0, Atom, RDF) into entries with links."""
+    if not body.strip():
+        return FeedReading(error="empty_feed", detail="the feed body is empty")
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
+    entries = []
+    for entry in parsed.entries:
+        link = entry.get("link") or next(
+            (lk.get("href") for lk in entry.get("links", []) if lk.get("href")), None
+        )
+        if not link:
+            continue
+        source = entry.get("source") or {}
+        summary = _TAGS.sub(" ", entry.get("summary", "") or "").strip() or None
+        entries.append(FeedEntry(link=link, hints=LinkHints(
+            title=(entry.get("title") or "").strip() or None,
+            published=_when(entry),
+            summary=summary,
+            outlet=(source.get("title") or None) if isinstance(source, dict) else None,
+        )))
+    reading = FeedReading(entries=entries, title=parsed.feed.get("title"))
+    if parsed.bozo:
+        exc = parsed.get("bozo_exception")
+        detail = f"{type(exc).__name__}: {exc}" if exc else "malformed"
+        if entries:
+            reading.warning = f"malformed feed, {len(entries)} entries recovered ({detail})"
+        elif not parsed.version and re.search(rb"<(!doctype\s+html|html)[\s>]", body[:2048], re.I):
+            reading.error, reading.detail = "not_a_feed", "an HTML page, not a feed"
+        else:
+            reading.error, reading.detail = "malformed_feed", detail
+    elif not parsed.version and not entries:
+        reading.error, reading.detail = "not_a_feed", "no RSS or Atom structure found"
+    return reading

@@ -1,0 +1,45 @@
+"""Scrapy settings for hpmon's crawls, built from plain values (no global settings module)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def scrapy_settings(*, user_agent: str, download_timeout: float, max_page_bytes: int, concurrent_requests: int,
+                    concurrent_per_domain: int, download_delay: float, autothrottle: bool, obey_robots: bool,
+                    retry_times: int, retry_backoff: float, item_pipelines: dict[str, int],
+                    log_level: str = "WARNING", slow_domains: dict[str, float] | None = None) -> dict[str, Any]:
+    """The settings dict for a crawl: polite (robots.txt, AutoThrottle, per-domain limits, an
+    honest User-Agent), bounded (timeouts, page size cap) and retrying with backoff."""
+    return {
+        "BOT_NAME": "hpmon",
+        "USER_AGENT": user_agent,
+        "ROBOTSTXT_OBEY": obey_robots,
+        "ROBOTSTXT_USER_AGENT": user_agent.split("/", 1)[0],
+        "AUTOTHROTTLE_ENABLED": autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(download_delay, 0.5),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrent_per_domain),
+        "CONCURRENT_REQUESTS": concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrent_per_domain,
+        "DOWNLOAD_DELAY": download_delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_TIMEOUT": download_timeout,
+        "DOWNLOAD_MAXSIZE": max_page_bytes,
+        "DOWNLOAD_WARNSIZE": max_page_bytes // 2,
+        "DOWNLOAD_SLOTS": {domain: {"concurrency": 1, "delay": delay} for domain, delay in (slow_domains or {}).items()},
+        "RETRY_ENABLED": retry_times > 0,
+        "RETRY_TIMES": retry_times,
+        "RETRY_BACKOFF_BASE": retry_backoff,
+        "RETRY_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],
+        "REDIRECT_MAX_TIMES": 10,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.middleware.BackoffMiddleware": 560},
+        "ITEM_PIPELINES": item_pipelines,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "vi,en;q=0.8,*;q=0.5",
+        },
+    }

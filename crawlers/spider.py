@@ -1,0 +1,278 @@
+"""The one Scrapy spider: crawls every enabled source by its kind and yields fetched pages.
+
+Feeds, news-search feeds, sitemaps, section listings and GDELT queries are read for links;
+each link not seen before is fetched once, archived to WARC and handed to the item
+pipeline as a ``FetchedPage``. Every failure is recorded with a reason and counted under
+``source/<id>/failed/<reason>`` in the crawl stats, which feed the run summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from crawlers.feeds import read_feed
+from crawlers.gdelt import build_query_url, read_artlist
+from crawlers.items import FetchedPage, LinkHints
+from crawlers.links import looks_like_article
+from crawlers.sitemaps import read_sitemap
+from crawlers.sources import Source
+from crawlers.state import CrawlState
+from crawlers.urls import canonical_url
+from crawlers.warc import WarcArchive
+
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+
+
+def failure_reason(failure: Failure) -> tuple[str, str, bool]:
+    """(reason key, detail, transient?) for a failed request."""
+    exc = failure.value
+    name = type(exc).__name__
+    message = str(exc) or name
+    response = getattr(exc, "response", None)
+    if response is not None and name == "HttpError":
+        status = response.status
+        return f"http_{status}", f"HTTP {status}", status in TRANSIENT_STATUSES
+    if name == "IgnoreRequest":
+        if "robots.txt" in message:
+            return "robots", "disallowed by robots.txt", False
+        if "redirection" in message:
+            return "redirect_loop", "too many redirects (loop?)", False
+        return "ignored", message, False
+    if "Timeout" in name or "TimedOut" in name:
+        return "timeout", "no answer before the download timeout", True
+    if name in ("DownloadCancelledError", "CancelledError") or "max size" in message:
+        return "too_large", "page larger than the size cap", False
+    if "ConnectionRefused" in name:
+        return "connection_refused", "connection refused", True
+    if "DNS" in name or "CannotResolveHost" in name:
+        return "dns_error", "host name not found", True
+    if "DataLoss" in name or "ConnectionLost" in name or "ConnectionDone" in name:
+        return "connection_lost", message, True
+    return "download_error", f"{name}: {message}"[:300], True
+
+
+class SourcesSpider(scrapy.Spider):
+    """Crawls the given sources once. Built by ``hpmon`` with everything it needs."""
+
+    name = "hpmon"
+
+    def __init__(self, *, sources: list[Source], state: CrawlState, archive: WarcArchive,
+                 search_names: dict[str | None, list[str]], run_id: int | None = None,
+                 processor: Any = None, max_age_days: int = 7, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sources = [s for s in sources if s.enabled]
+        self.by_id = {s.id: s for s in self.sources}
+        self.state = state
+        self.archive = archive
+        self.search_names = search_names
+        self.run_id = run_id
+        self.processor = processor  # used by the item pipeline (pipeline.scrapy_bridge)
+        self.max_age_days = max_age_days
+        self.queued: dict[str, int] = {}
+        self.failed_sources: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _inc(self, source: Source, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"source/{source.id}/{key}", n)
+
+    def _fail(self, source: Source, url: str, reason: str, detail: str, *, listing: bool) -> None:
+        self._inc(source, f"failed/{reason}")
+        self.state.record_failure(self.run_id, source.id, url, f"{reason}: {detail}")
+        if listing:
+            self.failed_sources.add(source.id)
+            self.state.source_failed(source.id, f"{reason}: {detail}", url, self.run_id)
+        self.logger.info("source %s: %s failed: %s (%s)", source.id, url, reason, detail)
+
+    def _listing_request(self, source: Source, url: str, callback, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self._listing_failed, dont_filter=True,
+                              meta={"source_id": source.id, **meta}, priority=10)
+
+    # -- start -----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.start_requests_for_sources():
+            yield request
+
+    def start_requests_for_sources(self) -> Iterable[scrapy.Request]:
+        for source in self.sources:
+            self.crawler.stats.set_value(f"source/{source.id}/fetched", 0)
+            if source.kind == "rss":
+                for url in source.urls:
+                    yield self._feed_request(source, url)
+            elif source.kind == "news_search":
+                names = self.search_names.get(source.language) or self.search_names.get(None, [])
+                query = " OR ".join(f'"{n}"' if " " in n else n for n in names)
+                yield self._feed_request(source, source.url_template.replace("{query}", quote_plus(query)))
+            elif source.kind == "sitemap":
+                for url in source.urls:
+                    yield self._listing_request(source, url, self.parse_sitemap, depth=0)
+            elif source.kind == "listing":
+                for url in source.urls:
+                    yield self._listing_request(source, url, self.parse_listing)
+            elif source.kind == "gdelt":
+                names = self.search_names.get(source.language) or self.search_names.get(None, [])
+                for url in source.urls:
+                    yield self._listing_request(source, build_query_url(url, names, source.language),
+                                                self.parse_gdelt)
+            elif source.kind == "pages":
+                for url in source.urls:
+                    request = self._article_request(source, url, LinkHints())
+                    if request:
+                        yield request
+
+    def _feed_request(self, source: Source, url: str) -> scrapy.Request:
+        etag, last_modified = self.state.validators(url)
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        request = self._listing_request(source, url, self.parse_feed, handle_httpstatus_list=[304])
+        request.headers.update(headers)
+        return request
+
+    # -- listings --------------------------------------------------------------------------
+
+    def _source(self, response: Response) -> Source:
+        return self.by_id[response.meta["source_id"]]
+
+    def _listing_ok(self, source: Source) -> None:
+        if source.id not in self.failed_sources:
+            self.state.source_succeeded(source.id)
+
+    def parse_feed(self, response: Response):
+        source = self._source(response)
+        if response.status == 304:
+            self._inc(source, "not_modified")
+            self._listing_ok(source)
+            return
+        reading = read_feed(response.body, url=response.url,
+                            content_type=response.headers.get("Content-Type", b"").decode("latin-1"))
+        if reading.error:
+            self._fail(source, response.url, reading.error, reading.detail, listing=True)
+            return
+        if reading.warning:
+            self._inc(source, "warnings/bozo_feed")
+            self.state.record_failure(self.run_id, source.id, response.url, f"bozo_feed: {reading.warning}")
+        self.state.save_validators(
+            response.request.url if response.request else response.url,
+            (response.headers.get("ETag") or b"").decode("latin-1") or None,
+            (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
+        )
+        self._listing_ok(source)
+        for entry in reading.entries:
+            request = self._article_request(source, entry.link, entry.hints)
+            if request:
+                yield request
+
+    def parse_sitemap(self, response: Response):
+        source = self._source(response)
+        reading = read_sitemap(response.body)
+        if reading.error:
+            self._fail(source, response.url, reading.error, reading.detail, listing=True)
+            return
+        self._listing_ok(source)
+        if response.meta.get("depth", 0) < 2:
+            for child in reading.children[:50]:
+                yield self._listing_request(source, child, self.parse_sitemap, depth=response.meta.get("depth", 0) + 1)
+        horizon = datetime.now(UTC).timestamp() - self.max_age_days * 86400
+        for url, hints in reading.pages:
+            if hints.published and hints.published.timestamp() < horizon:
+                self._inc(source, "skipped_old")
+                continue
+            request = self._article_request(source, url, hints)
+            if request:
+                yield request
+
+    def parse_listing(self, response: Response):
+        source = self._source(response)
+        if not hasattr(response, "text"):
+            self._fail(source, response.url, "not_html", "the listing page is not HTML", listing=True)
+            return
+        self._listing_ok(source)
+        for link in LinkExtractor(unique=True).extract_links(response):
+            if looks_like_article(link.url, response.url, source.article_pattern):
+                request = self._article_request(source, link.url, LinkHints(title=link.text.strip() or None))
+                if request:
+                    yield request
+
+    def parse_gdelt(self, response: Response):
+        source = self._source(response)
+        reading = read_artlist(response.body)
+        if reading.error:
+            self._fail(source, response.url, reading.error, reading.detail, listing=True)
+            return
+        self._listing_ok(source)
+        for url, hints in reading.articles:
+            request = self._article_request(source, url, hints)
+            if request:
+                yield request
+
+    def _listing_failed(self, failure: Failure) -> None:
+        request = failure.request
+        source = self.by_id[request.meta["source_id"]]
+        reason, detail, _ = failure_reason(failure)
+        self._fail(source, request.url, reason, detail, listing=True)
+
+    # -- articles --------------------------------------------------------------------------
+
+    def _article_request(self, source: Source, url: str, hints: LinkHints) -> scrapy.Request | None:
+        if not url.startswith(("http://", "https://")):
+            return None
+        link = canonical_url(url)
+        self._inc(source, "links")
+        if not self.state.should_fetch(link):
+            self._inc(source, "skipped_seen")
+            return None
+        if self.queued.get(source.id, 0) >= source.max_articles:
+            self._inc(source, "skipped_cap")
+            return None
+        self.queued[source.id] = self.queued.get(source.id, 0) + 1
+        return scrapy.Request(link, callback=self.parse_article, errback=self._article_failed,
+                              meta={"source_id": source.id, "link": link, "hints": hints})
+
+    def parse_article(self, response: Response):
+        source = self._source(response)
+        self._inc(source, "fetched")
+        fetched_at = datetime.now(UTC)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
+        warc_file, offset = self.archive.write_response(
+            response.url, response.status, _reason_phrase(response.status), headers, response.body, fetched_at
+        )
+        yield FetchedPage(
+            source_id=source.id,
+            url=response.url,
+            link_url=response.meta["link"],
+            status=response.status,
+            headers={k.lower(): v for k, v in reversed(headers)},
+            body=response.body,
+            fetched_at=fetched_at,
+            warc_file=warc_file,
+            warc_offset=offset,
+            hints=response.meta.get("hints") or LinkHints(),
+        )
+
+    def _article_failed(self, failure: Failure) -> None:
+        request = failure.request
+        source = self.by_id[request.meta["source_id"]]
+        reason, detail, transient = failure_reason(failure)
+        self._fail(source, request.url, reason, detail, listing=False)
+        self.state.mark(request.meta["link"], source.id, "failed", f"{reason}: {detail}", final=not transient)
+
+
+_PHRASES = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}
+
+
+def _reason_phrase(status: int) -> str:
+    return _PHRASES.get(status, "")
+
+

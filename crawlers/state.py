@@ -1,0 +1,169 @@
+"""The crawler's memory between runs (one SQLite file): which URLs were already handled,
+feed validators for conditional GET, each source's health, and the log of runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (
+    url TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_attempt TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    outcome TEXT NOT NULL,           -- indexed | duplicate | dropped | failed
+    reason TEXT,
+    final INTEGER NOT NULL DEFAULT 1, -- 0: a transient failure, to try again next run
+    article_id TEXT
+);
+CREATE TABLE IF NOT EXISTS validators (
+    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, checked_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_health (
+    source_id TEXT PRIMARY KEY,
+    last_fetch TEXT, last_success TEXT, last_new TEXT,
+    last_error TEXT, last_error_at TEXT,
+    error_streak INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, summary TEXT
+);
+CREATE TABLE IF NOT EXISTS failures (
+    run_id INTEGER, source_id TEXT NOT NULL, url TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_source ON failures(source_id, at);
+"""
+
+MAX_ATTEMPTS = 3  # transient failures of an article URL are retried on this many runs
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class CrawlState:
+    """Seen URLs, feed validators, source health and runs. Thread-safe."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    # seen URLs ----------------------------------------------------------------------------
+
+    def should_fetch(self, url: str) -> bool:
+        """False when the URL was already handled for good (or failed too often)."""
+        with self._lock:
+            row = self._conn.execute("SELECT final, attempts FROM seen WHERE url = ?", (url,)).fetchone()
+        return row is None or (not row[0] and row[1] < MAX_ATTEMPTS)
+
+    def mark(self, url: str, source_id: str, outcome: str, reason: str | None = None, *,
+             article_id: str | None = None, final: bool = True) -> None:
+        """Record what happened to a URL (``final=False`` for a failure worth retrying)."""
+        now = _now()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO seen(url, source_id, first_seen, last_attempt, outcome, reason, final, article_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET last_attempt = excluded.last_attempt, "
+                "attempts = seen.attempts + 1, outcome = excluded.outcome, reason = excluded.reason, "
+                "final = excluded.final, article_id = coalesce(excluded.article_id, seen.article_id)",
+                (url, source_id, now, now, outcome, reason, int(final), article_id),
+            )
+
+    def seen_count(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM seen").fetchone()[0]
+
+    # conditional GET ----------------------------------------------------------------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        with self._lock:
+            row = self._conn.execute("SELECT etag, last_modified FROM validators WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO validators(url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "checked_at = excluded.checked_at",
+                (url, etag, last_modified, _now()),
+            )
+
+    # source health and runs ---------------------------------------------------------------
+
+    def source_succeeded(self, source_id: str, *, new_articles: int = 0) -> None:
+        now = _now()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO source_health(source_id, last_fetch, last_success, last_new, error_streak) "
+                "VALUES (?, ?, ?, ?, 0) ON CONFLICT(source_id) DO UPDATE SET last_fetch = excluded.last_fetch, "
+                "last_success = excluded.last_success, error_streak = 0, "
+                "last_new = coalesce(excluded.last_new, source_health.last_new)",
+                (source_id, now, now, now if new_articles else None),
+            )
+
+    def source_failed(self, source_id: str, reason: str, url: str, run_id: int | None) -> None:
+        now = _now()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO source_health(source_id, last_fetch, last_error, last_error_at, error_streak) "
+                "VALUES (?, ?, ?, ?, 1) ON CONFLICT(source_id) DO UPDATE SET last_fetch = excluded.last_fetch, "
+                "last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
+                "error_streak = source_health.error_streak + 1",
+                (source_id, now, reason, now),
+            )
+
+    def record_failure(self, run_id: int | None, source_id: str, url: str, reason: str) -> None:
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO failures(run_id, source_id, url, reason, at) VALUES (?, ?, ?, ?, ?)",
+                (run_id, source_id, url, reason, _now()),
+            )
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT source_id, last_fetch, last_success, last_new, last_error, last_error_at, error_streak "
+                "FROM source_health"
+            ).fetchall()
+        keys = ("last_fetch", "last_success", "last_new", "last_error", "last_error_at", "error_streak")
+        return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
+
+    def recent_failures(self, source_id: str, limit: int = 10) -> list[tuple[str, str, str]]:
+        with self._lock:
+            return self._conn.execute(
+                "SELECT at, url, reason FROM failures WHERE source_id = ? ORDER BY at DESC, rowid DESC LIMIT ?",
+                (source_id, limit),
+            ).fetchall()
+
+    def start_run(self) -> int:
+        with self._lock, self._conn:
+            return self._conn.execute("INSERT INTO runs(started) VALUES (?)", (_now(),)).lastrowid
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        with self._lock, self._conn:
+            self._conn.execute(
+                "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
+                (_now(), json.dumps(summary, ensure_ascii=False), run_id),
+            )
+
+    def last_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, started, finished, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [{"id": r[0], "started": r[1], "finished": r[2], "summary": json.loads(r[3] or "{}")} for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

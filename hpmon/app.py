@@ -1,0 +1,90 @@
+"""Wiring: builds the parts (index, city profile, sources, pipeline) from the settings."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+import yaml
+
+from crawlers.sources import Source, load_sources
+from hpmon.settings import Settings
+from index.backend import Backend
+from pipeline.city import CityProfile, load_profile
+from pipeline.process import Pipeline
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The index engine the settings select."""
+    if settings.index == "sqlite":
+        from index.sqlite import SqliteBackend
+
+        return SqliteBackend(settings.index_path)
+    raise NotImplementedError(f"index engine {settings.index!r} is not available in this version")
+
+
+def load_city(settings: Settings) -> CityProfile:
+    return load_profile(settings.city_path)
+
+
+def load_source_list(settings: Settings, path: Path | None = None) -> list[Source]:
+    return load_sources(path or settings.sources_path)
+
+
+def load_outlets(settings: Settings) -> dict[str, dict]:
+    """Known outlets by domain (name, country, profile) from config/outlets.yaml, if present."""
+    path = settings.config_dir / "outlets.yaml"
+    if not path.is_file():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    outlets = raw.get("outlets", raw) if isinstance(raw, dict) else {}
+    return {str(domain).removeprefix("www."): dict(info or {}) for domain, info in outlets.items()}
+
+
+def build_pipeline(settings: Settings, backend: Backend | None, sources: list[Source],
+                   city: CityProfile | None = None) -> Pipeline:
+    return Pipeline(
+        city=city or load_city(settings),
+        backend=backend,
+        sources={s.id: s for s in sources},
+        outlets=load_outlets(settings),
+        min_text_chars=settings.min_text_chars,
+    )
+
+
+def search_names(city: CityProfile, sources: list[Source]) -> dict[str | None, list[str]]:
+    """The city's names to put in news-search and GDELT queries, per source language."""
+    names: dict[str | None, list[str]] = {None: city.names_for(None)[:8]}
+    for source in sources:
+        if source.language not in names:
+            names[source.language] = city.names_for(source.language)[:8] or names[None]
+    return names
+
+
+def init_home(settings: Settings) -> list[Path]:
+    """Create the data directory layout; returns what was created."""
+    created = []
+    for path in (settings.home, settings.warc_dir, settings.log_dir):
+        if not path.exists():
+            path.mkdir(parents=True)
+            created.append(path)
+    return created
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to ``home/logs/hpmon.log`` (rotated) at the configured level; the console only
+    shows warnings (the CLI prints its own summaries)."""
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if any(getattr(h, "_hpmon", False) for h in root.handlers):
+        return
+    handler = logging.handlers.RotatingFileHandler(settings.log_dir / "hpmon.log", maxBytes=10_000_000,
+                                                   backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(settings.log_level.upper())
+    handler._hpmon = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.INFO)
+    for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "charset_normalizer", "readability"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,411 @@
+"""The ``hpmon`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hpmon import __version__
+from hpmon.app import build_pipeline, init_home, load_city, load_source_list, open_backend, setup_logging
+from hpmon.settings import SETTINGS_FILE, Settings, load_settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path), help="Data directory (default ./data or $HPMON_HOME).")
+@click.option("--sources-file", type=click.Path(path_type=Path, exists=True), help="Source registry to use.")
+@click.version_option(__version__, prog_name="hpmon")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, sources_file: Path | None) -> None:
+    """hpmon: monitor what domestic and foreign press write about the city.
+
+    Crawl sources, keep the articles about the city, search them. Settings come from
+    HOME/hpmon.toml and HPMON_* environment variables (see docs/settings.md).
+    """
+    try:
+        settings = load_settings(home=home, sources_file=sources_file)
+    except Exception as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
+    ctx.obj = {"settings": settings}
+    setup_logging(settings)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the data directory, its index and crawl state."""
+    settings = _settings(ctx)
+    created = init_home(settings)
+    settings_file = settings.home / SETTINGS_FILE
+    if not settings_file.exists():
+        settings_file.write_text(
+            "# hpmon settings (environment variables HPMON_<NAME> override these). See docs/settings.md.\n"
+            "# index = \"sqlite\"\n# download_timeout = 30.0\n# user_agent = \"...\"\n", encoding="utf-8")
+        created.append(settings_file)
+    backend = open_backend(settings)
+    count = backend.count()
+    backend.close()
+    from crawlers.state import CrawlState
+
+    CrawlState(settings.state_path).close()
+    city = load_city(settings)
+    sources = load_source_list(settings)
+    console.print(f"[bold]hpmon[/] data directory: {settings.home.resolve()}")
+    for path in created:
+        console.print(f"  created {path}")
+    console.print(f"  index: {settings.index} ({count} articles)")
+    console.print(f"  city: {city.display_name.get('vi', city.id)} — {len(city.entries)} names and places")
+    console.print(f"  sources: {sum(s.enabled for s in sources)} enabled of {len(sources)} ({settings.sources_path})")
+
+
+@main.command()
+@click.option("--source", "source_ids", multiple=True, help="Only this source id (repeatable).")
+@click.option("--once", is_flag=True, help="Crawl once and exit (the default; the service is `hpmon run`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def crawl(ctx: click.Context, source_ids: tuple[str, ...], once: bool, as_json: bool) -> None:
+    """Crawl the configured sources once, process and index what is new."""
+    from hpmon.crawl import run_crawl
+    from hpmon.summary import summary_table
+
+    settings = _settings(ctx)
+    init_home(settings)
+    sources = load_source_list(settings)
+    if source_ids:
+        unknown = set(source_ids) - {s.id for s in sources}
+        if unknown:
+            raise click.ClickException(f"unknown source(s): {', '.join(sorted(unknown))}")
+        sources = [s for s in sources if s.id in source_ids]
+    enabled = [s for s in sources if s.enabled]
+    if not enabled:
+        raise click.ClickException("no enabled source to crawl")
+    if not as_json:
+        err.print(f"Crawling {len(enabled)} sources into {settings.home}…")
+    rows = run_crawl(settings, sources, console=err)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    console.print(summary_table(rows))
+    console.print('Search what was found:  [bold]hpmon search "hai phong"[/]   (add --facets, --foreign, --lang en...)')
+
+
+def _page_from_file(path: Path):
+    from crawlers.items import FetchedPage
+
+    return FetchedPage(source_id="ingest", url=path.resolve().as_uri(), link_url=path.resolve().as_uri(),
+                       status=200, headers={}, body=path.read_bytes(), fetched_at=datetime.now(UTC))
+
+
+def _pages_from_warc(path: Path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawlers.items import FetchedPage
+
+    with path.open("rb") as fh:
+        for record in ArchiveIterator(fh):
+            if record.rec_type != "response" or not record.http_headers:
+                continue
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            date = record.rec_headers.get_header("WARC-Date")
+            fetched = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else datetime.now(UTC)
+            headers = {k.lower(): v for k, v in reversed(record.http_headers.headers)}
+            status = int(record.http_headers.get_statuscode() or 200)
+            yield FetchedPage(source_id="ingest", url=url, link_url=url, status=status, headers=headers,
+                              body=record.content_stream().read(), fetched_at=fetched)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.pass_context
+def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
+    """Process and index HTML files, WARC files or URLs."""
+    from crawlers.sources import Source
+    from hpmon.summary import summary_table
+    from pipeline.outcome import Dropped
+
+    settings = _settings(ctx)
+    init_home(settings)
+    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
+    files = [Path(i) for i in inputs if i not in urls]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise click.ClickException(f"not a file or URL: {', '.join(missing)}")
+    if files:
+        backend = open_backend(settings)
+        pipeline = build_pipeline(settings, backend, [])
+        for path in files:
+            pages = _pages_from_warc(path) if path.name.endswith((".warc", ".warc.gz")) else [_page_from_file(path)]
+            try:
+                for page in pages:
+                    outcome = pipeline.process_page(page)
+                    if isinstance(outcome, Dropped):
+                        console.print(f"[yellow]dropped[/] {page.url}: {outcome}")
+                    else:
+                        state = "duplicate" if outcome.duplicate else ("new" if outcome.new else "updated")
+                        console.print(f"[green]indexed[/] {outcome.article.id} ({state}) {outcome.article.title}")
+            except Exception as exc:  # a corrupt WARC or unreadable file: say why, go on
+                console.print(f"[red]failed[/] {path}: {type(exc).__name__}: {exc}")
+        backend.close()
+    if urls:
+        from hpmon.crawl import run_crawl
+
+        source = Source(id="ingest", name="hpmon ingest", kind="pages", urls=tuple(urls))
+        console.print(summary_table(run_crawl(settings, [source], console=err), title="Ingest"))
+
+
+def _parse_day(value: str | None, tz: ZoneInfo, end: bool) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not a date: {value} (use YYYY-MM-DD)") from exc
+    if len(value) <= 10:
+        dt = datetime.combine(dt.date(), time.max if end else time.min)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(UTC)
+
+
+def _marked(snippet) -> Text:
+    text = Text(snippet.text)
+    for s, e in snippet.spans:
+        text.stylize("bold yellow", s, e)
+    return text
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option("--lang", "languages", multiple=True, help="Language code (repeatable): vi, en, zh...")
+@click.option("--source", "source_ids", multiple=True, help="Source id (repeatable).")
+@click.option("--country", "countries", multiple=True, help="Outlet country, ISO code (repeatable).")
+@click.option("--since", help="From this date (YYYY-MM-DD, city time).")
+@click.option("--until", help="Up to this date, inclusive.")
+@click.option("--domestic", "scope", flag_value="domestic", help="Only domestic press.")
+@click.option("--foreign", "scope", flag_value="foreign", help="Only foreign press.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--facets", is_flag=True, help="Show counts by language, source, country and scope.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, type=click.IntRange(0))
+@click.pass_context
+def search(ctx: click.Context, query: str, languages, source_ids, countries, since, until, scope, sort, facets,
+           as_json, limit, offset) -> None:
+    """Search the index. QUERY: words (all must match), "a phrase", -excluded, a OR b.
+
+    Case and Vietnamese diacritics are ignored: `hai phong` finds `Hải Phòng`.
+    """
+    from index.query import QuerySyntaxError, SearchQuery
+
+    settings = _settings(ctx)
+    tz = ZoneInfo(load_city(settings).timezone)
+    filters = {"language": list(languages), "source": list(source_ids), "country": [c.upper() for c in countries]}
+    if scope:
+        filters["scope"] = [scope]
+    try:
+        request = SearchQuery(text=query, filters=filters, since=_parse_day(since, tz, False),
+                              until=_parse_day(until, tz, True), sort=sort, limit=limit, offset=offset,
+                              facets=facets)
+        backend = open_backend(settings)
+        result = backend.search(request)
+    except QuerySyntaxError as exc:
+        raise click.ClickException(f"query: {exc}") from exc
+    if as_json:
+        click.echo(json.dumps({
+            "total": result.total,
+            "hits": [{"id": h.article.id, "score": round(h.score, 4), "title": h.article.title,
+                      "url": h.article.url, "language": h.article.language, "source": h.article.source_id,
+                      "outlet": h.article.outlet, "country": h.article.country, "scope": h.article.scope,
+                      "date": h.article.date.isoformat() if h.article.date else None,
+                      "snippet": h.snippet.text, "highlights": h.snippet.spans} for h in result.hits],
+            "facets": {k: [[v, n] for v, n in vals] for k, vals in result.facets.items() if vals},
+        }, ensure_ascii=False, indent=2))
+        return
+    console.print(f"[bold]{result.total}[/] articles" + (f" for [bold]{query}[/]" if query else ""))
+    for n, hit in enumerate(result.hits, start=offset + 1):
+        a = hit.article
+        when = a.date.astimezone(tz).strftime("%Y-%m-%d %H:%M") if a.date else "?"
+        console.print(Text(f"{n}. ", style="bold") + Text(a.title or "(no title)", style="bold"))
+        console.print(Text(f"   {a.outlet or a.source_id} · {a.country or '?'} · {a.language} · {when} · {a.id}",
+                           style="dim"))
+        console.print(Text("   ") + _marked(hit.snippet))
+    if facets:
+        for name, values in result.facets.items():
+            if values:
+                console.print(f"[bold]{name}[/]: " + ", ".join(f"{v} ({n})" for v, n in values))
+
+
+@main.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
+    """Show one article with everything hpmon concluded and why."""
+    settings = _settings(ctx)
+    article = open_backend(settings).get(article_id)
+    if article is None:
+        raise click.ClickException(f"no article with id {article_id}")
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        return
+    tz = ZoneInfo(load_city(settings).timezone)
+    console.print(Text(article.title, style="bold"))
+    console.print(f"[dim]{article.url}[/]")
+    table = Table(show_header=False, box=None)
+    rows = [
+        ("id", article.id), ("source", article.source_id), ("outlet", article.outlet or "?"),
+        ("country", f"{article.country or '?'} ({article.scope or '?'})"),
+        ("language", f"{article.language} (p={article.language_probability})"),
+        ("published", article.published_at.astimezone(tz).isoformat() if article.published_at else "unknown"),
+        ("fetched", article.fetched_at.astimezone(tz).isoformat() if article.fetched_at else "?"),
+        ("authors", ", ".join(article.authors) or "—"),
+        ("relevance", f"{article.relevance_score} — {', '.join(article.relevance_terms)}"),
+        ("story", article.story_id or "—"),
+        ("duplicate of", article.duplicate_of or "—"),
+        ("evidence", f"{article.warc_file} @ {article.warc_offset}" if article.warc_file else "—"),
+    ]
+    for key, value in rows:
+        table.add_row(Text(key, style="bold"), Text(str(value)))
+    console.print(table)
+    hits = article.reasons.get("relevance", {}).get("hits", [])
+    if hits:
+        console.print("[bold]why relevant[/]: " + "; ".join(f"{h['surface']} ({h['field']})" for h in hits[:12]))
+    console.print()
+    console.print(Text(article.text))
+
+
+@main.group()
+def sources() -> None:
+    """List, check, import and export the sources."""
+
+
+@sources.command("list")
+@click.pass_context
+def sources_list(ctx: click.Context) -> None:
+    """The configured sources."""
+    settings = _settings(ctx)
+    table = Table(title=str(settings.sources_path))
+    for col in ("id", "kind", "lang", "country", "scope", "group", "enabled", "name"):
+        table.add_column(col)
+    for s in load_source_list(settings):
+        table.add_row(s.id, s.kind, s.language or "", s.country or "", s.scope, s.group or "",
+                      "yes" if s.enabled else "no", s.name)
+    console.print(table)
+
+
+@sources.command("check")
+@click.argument("source_ids", nargs=-1)
+@click.pass_context
+def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
+    """Each source's health from the last crawls: last success, error streak, recent failures."""
+    from crawlers.state import CrawlState
+
+    settings = _settings(ctx)
+    state = CrawlState(settings.state_path)
+    health = state.health()
+    table = Table(title="Source health")
+    for col in ("source", "last fetch", "last success", "last new article", "errors in a row", "last error"):
+        table.add_column(col)
+    chosen = [s for s in load_source_list(settings) if not source_ids or s.id in source_ids]
+    for s in chosen:
+        h = health.get(s.id, {})
+        streak = h.get("error_streak", 0)
+        table.add_row(s.id, h.get("last_fetch") or "never", h.get("last_success") or "never",
+                      h.get("last_new") or "—", Text(str(streak), style="red" if streak else ""),
+                      (h.get("last_error") or "")[:80])
+    console.print(table)
+    for s in chosen:
+        failures = state.recent_failures(s.id, limit=5)
+        if failures:
+            console.print(f"[bold]{s.id}[/] recent failures:")
+            for at, url, reason in failures:
+                console.print(f"  {at}  {reason}  [dim]{url}[/]")
+
+
+@sources.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--language", help="Declared language of the imported feeds.")
+@click.option("--country", help="Country of the imported feeds (ISO code).")
+@click.option("--scope", type=click.Choice(["domestic", "foreign", "mixed"]), default="mixed", show_default=True)
+@click.pass_context
+def sources_import(ctx: click.Context, opml_file: Path, language, country, scope) -> None:
+    """Add the feeds of an OPML file to the source registry."""
+    from crawlers.sources import import_opml, save_sources
+
+    settings = _settings(ctx)
+    existing = load_source_list(settings)
+    new, notes = import_opml(opml_file, existing, language=language, country=country, scope=scope)
+    for note in notes:
+        console.print(f"[dim]{note}[/]")
+    if new:
+        save_sources(existing + new, settings.sources_path)
+    console.print(f"imported {len(new)} feeds into {settings.sources_path}")
+
+
+@sources.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout).")
+@click.pass_context
+def sources_export(ctx: click.Context, output: Path | None) -> None:
+    """Export the feed sources as OPML."""
+    from crawlers.sources import export_opml
+
+    opml = export_opml(load_source_list(_settings(ctx)))
+    if output:
+        output.write_text(opml, encoding="utf-8")
+    else:
+        click.echo(opml, nl=False)
+
+
+@main.command()
+@click.pass_context
+def analyze(ctx: click.Context) -> None:
+    """Analyse JSON Lines from stdin without indexing; one JSON line out per line in.
+
+    Input lines: {"id", "text"[, "title", "url", "language"]} or {"id", "html", "url"}.
+    Output: see docs/analyze.md (the public contract).
+    """
+    from crawlers.items import FetchedPage
+
+    settings = _settings(ctx)
+    backend = open_backend(settings) if settings.index_path.exists() else None
+    pipeline = build_pipeline(settings, backend, [])
+    for n, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        input_id = f"line-{n}"
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            input_id = str(item.get("id", input_id))
+            if "html" in item:
+                html = item["html"]
+                body = html.encode("utf-8") if isinstance(html, str) else bytes(html)
+                url = item.get("url") or f"urn:hpmon:{input_id}"
+                page = FetchedPage(source_id="analyze", url=url, link_url=url, status=200,
+                                   headers={"content-type": "text/html; charset=utf-8"}, body=body,
+                                   fetched_at=datetime.now(UTC))
+                draft = pipeline.draft_from_page(page)
+            elif isinstance(item.get("text"), str):
+                draft = pipeline.draft_from_text(input_id, item["text"], title=str(item.get("title") or ""),
+                                                 url=item.get("url"), language=item.get("language"))
+            else:
+                raise ValueError('needs "text" or "html"')
+            out = pipeline.analyze(draft).to_public(input_id)
+        except (ValueError, TypeError) as exc:
+            out = {"id": input_id, "error": str(exc)}
+        click.echo(json.dumps(out, ensure_ascii=False))

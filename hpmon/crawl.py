@@ -1,0 +1,76 @@
+"""Running a crawl: one Scrapy process over the chosen sources, then the run summary."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import nullcontext
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+
+from crawlers.settings import scrapy_settings
+from crawlers.sources import Source
+from crawlers.spider import SourcesSpider
+from crawlers.state import CrawlState
+from crawlers.warc import WarcArchive
+from hpmon.app import build_pipeline, load_city, open_backend, search_names
+from hpmon.settings import Settings
+from hpmon.summary import SourceSummary, summarize
+
+logger = logging.getLogger(__name__)
+
+# GDELT asks for at most one request every 5 seconds.
+SLOW_DOMAINS = {"api.gdeltproject.org": 5.0}
+
+
+def run_crawl(settings: Settings, sources: list[Source], *, console: Console | None = None) -> list[SourceSummary]:
+    """Crawl the sources once, process and index what is new; returns the per-source summary.
+    Runs the Twisted reactor, so it can be called once per process."""
+    city = load_city(settings)
+    backend = open_backend(settings)
+    state = CrawlState(settings.state_path)
+    archive = WarcArchive(settings.warc_dir)
+    pipeline = build_pipeline(settings, backend, sources, city)
+    run_id = state.start_run()
+    process = CrawlerProcess(
+        scrapy_settings(
+            user_agent=settings.user_agent, download_timeout=settings.download_timeout,
+            max_page_bytes=settings.max_page_bytes, concurrent_requests=settings.concurrent_requests,
+            concurrent_per_domain=settings.concurrent_per_domain, download_delay=settings.download_delay,
+            autothrottle=settings.autothrottle, obey_robots=settings.obey_robots, retry_times=settings.retry_times,
+            retry_backoff=settings.retry_backoff, item_pipelines={"pipeline.scrapy_bridge.ProcessPages": 300},
+            slow_domains=SLOW_DOMAINS,
+        ),
+        install_root_handler=False,
+    )
+    crawler = process.create_crawler(SourcesSpider)
+    show_progress = console is not None and console.is_terminal and sys.stderr.isatty()
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=console, transient=True) if show_progress else None
+    counts = {"pages": 0, "indexed": 0}
+    task = progress.add_task("crawling…") if progress else None
+
+    def on_item(item, response, spider):  # scrapy signal
+        from pipeline.process import Indexed
+
+        counts["pages"] += 1
+        counts["indexed"] += isinstance(item, Indexed)
+        if progress is not None:
+            progress.update(task, description=f"crawling… {counts['pages']} pages, {counts['indexed']} indexed")
+
+    crawler.signals.connect(on_item, signal=signals.item_scraped)
+    process.crawl(crawler, sources=sources, state=state, archive=archive,
+                  search_names=search_names(city, sources), run_id=run_id, processor=pipeline,
+                  max_age_days=settings.max_age_days)
+    with progress or nullcontext():
+        process.start()
+    archive.close()
+    rows = summarize(crawler.stats.get_stats(), sources)
+    state.finish_run(run_id, {"sources": [r.to_dict() for r in rows], "warc": archive.path.name})
+    logger.info("run %s finished: %s", run_id, [r.to_dict() for r in rows])
+    state.close()
+    backend.close()
+    return rows

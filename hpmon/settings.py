@@ -1,0 +1,85 @@
+"""hpmon's settings: one typed object, loaded once from ``$HPMON_HOME/hpmon.toml`` and
+``HPMON_*`` environment variables (which win), then passed down as plain values."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+SETTINGS_FILE = "hpmon.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting hpmon has. Documented in docs/settings.md (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="HPMON_", extra="forbid")
+
+    home: Path = Field(Path("data"), description="Data directory: index, crawl state, WARC archive, logs.")
+    config_dir: Path = Field(DEFAULT_CONFIG_DIR, description="Folder with cities/, sources.yaml, outlets.yaml.")
+    city: str = Field("haiphong", description="City profile to use: config_dir/cities/<city>.yaml.")
+    sources_file: Path | None = Field(None, description="Source registry; default config_dir/sources.yaml.")
+    index: Literal["sqlite", "elasticsearch"] = Field("sqlite", description="Index engine.")
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL (index=elasticsearch).")
+    user_agent: str = Field(
+        "hpmon/0.1 (+https://github.com/hpmon/hpmon; media monitoring for the Hai Phong foreign-information office)",
+        description="User-Agent sent with every request; its first word is matched against robots.txt.",
+    )
+    download_timeout: float = Field(30.0, description="Seconds before a request is abandoned.")
+    max_page_bytes: int = Field(5_000_000, description="Pages larger than this are not downloaded.")
+    concurrent_requests: int = Field(16, description="Requests in flight overall.")
+    concurrent_per_domain: int = Field(2, description="Requests in flight per domain.")
+    download_delay: float = Field(1.0, description="Base delay between requests to one domain (AutoThrottle adapts it).")
+    autothrottle: bool = Field(True, description="Adapt delays to each server's latency.")
+    obey_robots: bool = Field(True, description="Respect robots.txt.")
+    retry_times: int = Field(2, description="Retries of a failed request (timeouts, 5xx, 429).")
+    retry_backoff: float = Field(2.0, description="First retry delay in seconds; doubles each retry.")
+    max_age_days: int = Field(7, description="Sitemap entries older than this are skipped.")
+    min_text_chars: int = Field(80, description="Extracted text shorter than this is not an article.")
+    log_level: str = Field("INFO", description="Level of the log file in home/logs.")
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or self.config_dir / "sources.yaml"
+
+    @property
+    def city_path(self) -> Path:
+        return self.config_dir / "cities" / f"{self.city}.yaml"
+
+    @property
+    def index_path(self) -> Path:
+        return self.home / "index.sqlite"
+
+    @property
+    def state_path(self) -> Path:
+        return self.home / "crawl.sqlite"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.home / "warc"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the file in the data directory, then the environment, then ``overrides``
+    (command-line options). The only place hpmon reads the environment."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    home = Path(overrides.get("home") or os.environ.get("HPMON_HOME") or "data")
+    values: dict = {}
+    settings_file = home / SETTINGS_FILE
+    if settings_file.is_file():
+        with settings_file.open("rb") as fh:
+            values.update(tomllib.load(fh))
+    from_env = Settings()
+    values.update({name: getattr(from_env, name) for name in from_env.model_fields_set})
+    values.update(overrides)
+    values["home"] = home
+    return Settings(**values)

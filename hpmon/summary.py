@@ -1,0 +1,83 @@
+"""The per-source run summary: built from the crawl's hierarchical counters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rich.table import Table
+
+from crawlers.sources import Source
+
+
+@dataclass
+class SourceSummary:
+    source_id: str
+    name: str
+    kind: str
+    fetched: int = 0
+    new: int = 0
+    relevant: int = 0
+    duplicates: int = 0
+    not_relevant: int = 0
+    skipped_seen: int = 0
+    not_modified: int = 0
+    failures: Counter = field(default_factory=Counter)
+    warnings: Counter = field(default_factory=Counter)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source_id, "name": self.name, "kind": self.kind, "fetched": self.fetched, "new": self.new,
+            "relevant": self.relevant, "duplicates": self.duplicates, "not_relevant": self.not_relevant,
+            "skipped_seen": self.skipped_seen, "not_modified": self.not_modified, "failed": self.failed,
+            "failures": dict(self.failures), "warnings": dict(self.warnings),
+        }
+
+
+def summarize(stats: dict, sources: list[Source]) -> list[SourceSummary]:
+    """One summary per source from stats keys ``source/<id>/<counter>[/<reason>]``."""
+    rows = {s.id: SourceSummary(s.id, s.name, s.kind) for s in sources if s.enabled}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if len(parts) < 3 or parts[0] != "source" or parts[1] not in rows:
+            continue
+        row, counter = rows[parts[1]], parts[2]
+        if counter == "failed" and len(parts) > 3:
+            row.failures[parts[3]] += value
+        elif counter == "warnings" and len(parts) > 3:
+            row.warnings[parts[3]] += value
+        elif counter == "dropped" and len(parts) > 3 and parts[3] == "not_relevant":
+            row.not_relevant += value
+        elif hasattr(row, counter) and counter not in ("failures", "warnings"):
+            setattr(row, counter, getattr(row, counter) + value)
+    return list(rows.values())
+
+
+def summary_table(rows: list[SourceSummary], title: str = "Crawl summary") -> Table:
+    table = Table(title=title, show_lines=False)
+    for column, justify in (("source", "left"), ("kind", "left"), ("fetched", "right"), ("new", "right"),
+                            ("relevant", "right"), ("duplicates", "right"), ("failed", "right"),
+                            ("reasons", "left")):
+        table.add_column(column, justify=justify)
+    totals = Counter()
+    for row in rows:
+        reasons = ", ".join(f"{k}×{v}" for k, v in row.failures.most_common())
+        notes = [f"{k}×{v}" for k, v in row.warnings.items()]
+        if row.not_modified:
+            notes.append("not modified")
+        if row.skipped_seen:
+            notes.append(f"{row.skipped_seen} already seen")
+        if notes:
+            reasons = "; ".join(filter(None, [reasons, ", ".join(notes)]))
+        table.add_row(row.source_id, row.kind, str(row.fetched), str(row.new), str(row.relevant),
+                      str(row.duplicates), str(row.failed), reasons)
+        totals.update({"fetched": row.fetched, "new": row.new, "relevant": row.relevant,
+                       "duplicates": row.duplicates, "failed": row.failed})
+    table.add_section()
+    table.add_row("total", "", str(totals["fetched"]), str(totals["new"]), str(totals["relevant"]),
+                  str(totals["duplicates"]), str(totals["failed"]), "")
+    return table

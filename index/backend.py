@@ -1,0 +1,43 @@
+"""The ``Backend`` protocol: what every index engine (embedded SQLite, Elasticsearch) offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from index.article import Article
+from index.query import SearchQuery, SearchResult
+
+
+@dataclass
+class UpsertReport:
+    """What an upsert did: ids written, and per-article errors (id -> reason) never dropped silently."""
+
+    written: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    def upsert(self, articles: Iterable[Article]) -> UpsertReport:
+        """Insert or replace articles by id (idempotent)."""
+
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with that id, or None."""
+
+    def find_by_content_hash(self, content_hash: str) -> Article | None:
+        """The earliest stored article with that exact text, or None (exact-duplicate detection)."""
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Hits for the query with filters, paging, snippets and (on request) facet counts."""
+
+    def count(self) -> int:
+        """How many articles are stored."""
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every stored article (for sync, export and re-processing)."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,263 @@
+"""The embedded default backend: one SQLite file, WAL mode, FTS5 with folded text.
+
+The full-text table holds ``index.text.search_form`` of each field (diacritics and case
+folded, CJK/Thai as bigrams); queries are translated with the same function, so that
+``hai phong`` finds ``Hải Phòng`` and ``海防`` finds Chinese text. Facets and filters use one
+``facets`` table (article, field, value) so list-valued labels count like the others.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC
+from pathlib import Path
+
+from index.article import FACET_FIELDS, Article
+from index.backend import UpsertReport
+from index.highlight import make_snippet
+from index.query import Clause, Hit, SearchQuery, SearchResult
+from index.text import WORD, bigrams, fold, search_form, split_bigram_runs
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    sort_date TEXT,
+    risk_score REAL,
+    content_hash TEXT,
+    story_id TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_sort_date ON articles(sort_date);
+CREATE INDEX IF NOT EXISTS articles_content_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id);
+CREATE TABLE IF NOT EXISTS facets (
+    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS facets_field_value ON facets(field, value, article);
+CREATE INDEX IF NOT EXISTS facets_article ON facets(article);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, lead, text, terms, tokenize = 'unicode61 remove_diacritics 0'
+);
+"""
+
+# bm25 column weights: title, lead, text, matched terms
+_BM25 = "bm25(articles_fts, 4.0, 2.0, 1.0, 0.5)"
+
+
+def _iso(dt) -> str | None:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if dt else None
+
+
+def fts_phrase(phrase: str) -> str | None:
+    """The FTS5 expression for one phrase of the search syntax, or None when it has no
+    searchable characters."""
+    tokens: list[str] = []
+    for is_bigram, piece in split_bigram_runs(fold(phrase)):
+        if is_bigram:
+            tokens.extend(bigrams(piece))
+        else:
+            tokens.extend(m.group(0) for m in WORD.finditer(piece))
+    if not tokens:
+        return None
+    if len(tokens) == 1 and len(tokens[0]) == 1 and not tokens[0].isascii():
+        return f'"{tokens[0]}" *'  # one CJK character: any bigram starting with it
+    return '"' + " ".join(tokens) + '"'
+
+
+def fts_clause(clause: Clause) -> str | None:
+    parts = [p for p in (fts_phrase(x) for x in clause.phrases) if p]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+class QueryTimeout(RuntimeError):
+    """A search ran past the backend's time limit."""
+
+
+class SqliteBackend:
+    """``index.Backend`` on one SQLite file. Safe to share between threads (one lock)."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path, *, time_limit_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.executescript(_SCHEMA)
+        self._conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        self._conn.commit()
+        self._lock = threading.RLock()
+        self.time_limit_ms = time_limit_ms
+
+    # -- writing -------------------------------------------------------------------------
+
+    def upsert(self, articles: Iterable[Article]) -> UpsertReport:
+        report = UpsertReport()
+        with self._lock, self._conn:
+            for article in articles:
+                doc = json.dumps(article.to_dict(), ensure_ascii=False, sort_keys=True)
+                row = self._conn.execute("SELECT rowid, doc FROM articles WHERE id = ?", (article.id,)).fetchone()
+                if row and row[1] == doc:
+                    report.written.append(article.id)
+                    continue
+                if row:
+                    rowid = row[0]
+                    self._conn.execute(
+                        "UPDATE articles SET sort_date=?, risk_score=?, content_hash=?, story_id=?, doc=? "
+                        "WHERE rowid=?",
+                        (_iso(article.date), article.risk_score, article.content_hash, article.story_id, doc, rowid),
+                    )
+                    self._conn.execute("DELETE FROM facets WHERE article = ?", (rowid,))
+                    self._conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
+                else:
+                    rowid = self._conn.execute(
+                        "INSERT INTO articles(id, sort_date, risk_score, content_hash, story_id, doc) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (article.id, _iso(article.date), article.risk_score, article.content_hash,
+                         article.story_id, doc),
+                    ).lastrowid
+                self._conn.executemany(
+                    "INSERT INTO facets(article, field, value) VALUES (?, ?, ?)",
+                    [(rowid, f, v) for f in FACET_FIELDS for v in set(article.facet_values(f))],
+                )
+                self._conn.execute(
+                    "INSERT INTO articles_fts(rowid, title, lead, text, terms) VALUES (?, ?, ?, ?, ?)",
+                    (rowid, search_form(article.title), search_form(article.lead), search_form(article.text),
+                     search_form(" ; ".join(article.relevance_terms))),
+                )
+                report.written.append(article.id)
+        return report
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, article_id: str) -> Article | None:
+        with self._lock:
+            row = self._conn.execute("SELECT doc FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return Article.from_dict(json.loads(row[0])) if row else None
+
+    def find_by_content_hash(self, content_hash: str) -> Article | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc FROM articles WHERE content_hash = ? ORDER BY sort_date, rowid LIMIT 1", (content_hash,)
+            ).fetchone()
+        return Article.from_dict(json.loads(row[0])) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def iter_articles(self) -> Iterator[Article]:
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT rowid, doc FROM articles WHERE rowid > ? ORDER BY rowid LIMIT 500", (last,)
+                ).fetchall()
+            if not rows:
+                return
+            for rowid, doc in rows:
+                last = rowid
+                yield Article.from_dict(json.loads(doc))
+
+    def _where(self, query: SearchQuery) -> tuple[str, list]:
+        """SQL conditions on ``a`` (articles) for everything but the positive text match."""
+        conds: list[str] = []
+        params: list = []
+        for facet, values in query.filters.items():
+            conds.append(
+                "a.rowid IN (SELECT article FROM facets WHERE field = ? AND value IN (%s))"
+                % ",".join("?" * len(values))
+            )
+            params.extend([facet, *values])
+        if query.since:
+            conds.append("a.sort_date >= ?")
+            params.append(_iso(query.since))
+        if query.until:
+            conds.append("a.sort_date <= ?")
+            params.append(_iso(query.until))
+        if query.min_risk is not None:
+            conds.append("a.risk_score >= ?")
+            params.append(query.min_risk)
+        for clause in query.parsed.must_not:
+            expr = fts_clause(clause)
+            if expr:
+                conds.append("a.rowid NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                params.append(expr)
+        return (" AND ".join(conds) or "1"), params
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        parsed = query.parsed
+        must = [e for e in (fts_clause(c) for c in parsed.must) if e]
+        if parsed.must and not must:  # the query had words, none searchable
+            return SearchResult(total=0, hits=[], facets={})
+        where, params = self._where(query)
+        if must:
+            base = (
+                f"SELECT a.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                f"JOIN articles a ON a.rowid = articles_fts.rowid "
+                f"WHERE articles_fts MATCH ? AND {where}"
+            )
+            base_params = [" AND ".join(must), *params]
+        else:
+            base = f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}"
+            base_params = params
+        order = "h.rank, a.id" if query.sort == "relevance" and must else "a.sort_date DESC, a.id"
+        with self._lock:
+            self._start_clock()
+            try:
+                total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
+                rows = self._conn.execute(
+                    f"SELECT a.doc, h.rank FROM ({base}) h JOIN articles a ON a.rowid = h.rowid "
+                    f"ORDER BY {order} LIMIT ? OFFSET ?",
+                    [*base_params, query.limit, query.offset],
+                ).fetchall()
+                facets = self._facets(base, base_params, query.facet_size) if query.facets else {}
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc):
+                    raise QueryTimeout(f"search took longer than {self.time_limit_ms} ms") from exc
+                raise
+            finally:
+                self._conn.set_progress_handler(None, 0)
+        phrases = parsed.positive_phrases()
+        hits = []
+        for doc, rank in rows:
+            article = Article.from_dict(json.loads(doc))
+            snippet = make_snippet([article.text, article.lead, article.title], phrases)
+            hits.append(Hit(article=article, score=-float(rank), snippet=snippet))
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _facets(self, base: str, params: list, size: int) -> dict[str, list[tuple[str, int]]]:
+        rows = self._conn.execute(
+            f"SELECT f.field, f.value, count(*) AS n FROM ({base}) h JOIN facets f ON f.article = h.rowid "
+            f"GROUP BY f.field, f.value ORDER BY f.field, n DESC, f.value",
+            params,
+        ).fetchall()
+        out: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_FIELDS}
+        for field_name, value, n in rows:
+            if len(out[field_name]) < size:
+                out[field_name].append((value, n))
+        return out
+
+    def _start_clock(self) -> None:
+        deadline = time.monotonic() + self.time_limit_ms / 1000
+        self._conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,1 @@
+"""The processing pipeline: stages and the one function that chains them (pipeline.process)."""

@@ -1,0 +1,54 @@
+"""The Scrapy item pipeline that hands each fetched page to ``pipeline.process``."""
+
+from __future__ import annotations
+
+import logging
+
+from crawlers.items import FetchedPage
+from pipeline.outcome import Dropped
+from pipeline.process import Indexed
+
+logger = logging.getLogger(__name__)
+
+
+class ProcessPages:
+    """Processes every ``FetchedPage`` with the spider's pipeline, records the outcome in the
+    seen-URL store and counts it under ``source/<id>/...`` in the crawl stats."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, FetchedPage):
+            return item
+        spider = self.crawler.spider
+        stats = self.crawler.stats
+        prefix = f"source/{item.source_id}"
+        try:
+            outcome = spider.processor.process_page(item)
+        except Exception as exc:  # a bug in a stage must not stop the crawl; it is logged and counted
+            logger.exception("processing %s failed", item.url)
+            outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
+        if isinstance(outcome, Indexed):
+            stats.inc_value(f"{prefix}/relevant")
+            if outcome.new:
+                stats.inc_value(f"{prefix}/new")
+            if outcome.duplicate:
+                stats.inc_value(f"{prefix}/duplicates")
+            spider.state.mark(item.link_url, item.source_id, "duplicate" if outcome.duplicate else "indexed",
+                              article_id=outcome.article.id)
+            if outcome.new:
+                spider.state.source_succeeded(item.source_id, new_articles=1)
+        else:
+            if outcome.is_failure:
+                stats.inc_value(f"{prefix}/failed/{outcome.reason}")
+                spider.state.record_failure(spider.run_id, item.source_id, item.url, str(outcome))
+            else:
+                stats.inc_value(f"{prefix}/dropped/{outcome.reason}")
+            spider.state.mark(item.link_url, item.source_id, "dropped", str(outcome),
+                              final=outcome.reason != "internal_error")
+        return outcome
