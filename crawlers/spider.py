@@ -77,6 +77,7 @@ class SourcesSpider(scrapy.Spider):
         self.processor = processor  # used by the item pipeline (pipeline.scrapy_bridge)
         self.max_age_days = max_age_days
         self.queued: dict[str, int] = {}
+        self.requested: set[str] = set()  # article links requested in this run
         self.failed_sources: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -105,29 +106,36 @@ class SourcesSpider(scrapy.Spider):
     def start_requests_for_sources(self) -> Iterable[scrapy.Request]:
         for source in self.sources:
             self.crawler.stats.set_value(f"source/{source.id}/fetched", 0)
-            if source.kind == "rss":
-                for url in source.urls:
-                    yield self._feed_request(source, url)
-            elif source.kind == "news_search":
-                names = self.search_names.get(source.language) or self.search_names.get(None, [])
-                query = " OR ".join(f'"{n}"' if " " in n else n for n in names)
-                yield self._feed_request(source, source.url_template.replace("{query}", quote_plus(query)))
-            elif source.kind == "sitemap":
-                for url in source.urls:
-                    yield self._listing_request(source, url, self.parse_sitemap, depth=0)
-            elif source.kind == "listing":
-                for url in source.urls:
-                    yield self._listing_request(source, url, self.parse_listing)
-            elif source.kind == "gdelt":
-                names = self.search_names.get(source.language) or self.search_names.get(None, [])
-                for url in source.urls:
-                    yield self._listing_request(source, build_query_url(url, names, source.language),
-                                                self.parse_gdelt)
-            elif source.kind == "pages":
-                for url in source.urls:
-                    request = self._article_request(source, url, LinkHints())
-                    if request:
-                        yield request
+            try:
+                yield from self._source_requests(source)
+            except ValueError as exc:  # a URL Scrapy cannot request: this source fails, the others go on
+                self._fail(source, ",".join(source.urls) or str(source.url_template), "bad_url", str(exc),
+                           listing=True)
+
+    def _source_requests(self, source: Source) -> Iterable[scrapy.Request]:
+        if source.kind == "rss":
+            for url in source.urls:
+                yield self._feed_request(source, url)
+        elif source.kind == "news_search":
+            names = self.search_names.get(source.language) or self.search_names.get(None, [])
+            query = " OR ".join(f'"{n}"' if " " in n else n for n in names)
+            yield self._feed_request(source, source.url_template.replace("{query}", quote_plus(query)))
+        elif source.kind == "sitemap":
+            for url in source.urls:
+                yield self._listing_request(source, url, self.parse_sitemap, depth=0)
+        elif source.kind == "listing":
+            for url in source.urls:
+                yield self._listing_request(source, url, self.parse_listing)
+        elif source.kind == "gdelt":
+            names = self.search_names.get(source.language) or self.search_names.get(None, [])
+            for url in source.urls:
+                yield self._listing_request(source, build_query_url(url, names, source.language),
+                                            self.parse_gdelt)
+        elif source.kind == "pages":
+            for url in source.urls:
+                request = self._article_request(source, url, LinkHints())
+                if request:
+                    yield request
 
     def _feed_request(self, source: Source, url: str) -> scrapy.Request:
         etag, last_modified = self.state.validators(url)
@@ -230,14 +238,17 @@ class SourcesSpider(scrapy.Spider):
             return None
         link = canonical_url(url)
         self._inc(source, "links")
-        if not self.state.should_fetch(link):
+        if link in self.requested or not self.state.should_fetch(link):
             self._inc(source, "skipped_seen")
             return None
         if self.queued.get(source.id, 0) >= source.max_articles:
             self._inc(source, "skipped_cap")
             return None
         self.queued[source.id] = self.queued.get(source.id, 0) + 1
-        return scrapy.Request(link, callback=self.parse_article, errback=self._article_failed,
+        self.requested.add(link)
+        # dont_filter: duplicates are handled above; Scrapy's filter would also swallow a
+        # redirect loop silently instead of reporting it
+        return scrapy.Request(link, callback=self.parse_article, errback=self._article_failed, dont_filter=True,
                               meta={"source_id": source.id, "link": link, "hints": hints})
 
     def parse_article(self, response: Response):

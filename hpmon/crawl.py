@@ -43,8 +43,8 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
             autothrottle=settings.autothrottle, obey_robots=settings.obey_robots, retry_times=settings.retry_times,
             retry_backoff=settings.retry_backoff, item_pipelines={"pipeline.scrapy_bridge.ProcessPages": 300},
             slow_domains=SLOW_DOMAINS,
-        ),
-        install_root_handler=False,
+        )
+        | {"LOG_INSTALL_ROOT_HANDLER": False},
     )
     crawler = process.create_crawler(SourcesSpider)
     show_progress = console is not None and console.is_terminal and sys.stderr.isatty()

@@ -88,6 +88,15 @@ class Indexed:
     duplicate: bool
 
 
+def _without_repeated_title(text: str, title: str) -> str:
+    """The text without a first line that only repeats the title (some pages print the
+    headline inside the article body), so copies of one article have the same text."""
+    first, _, rest = text.partition("\n")
+    if title and rest and fold(first).strip() == fold(title).strip():
+        return rest.lstrip("\n")
+    return text
+
+
 def content_hash(text: str) -> str:
     """Identity of an article's text regardless of case, diacritics and spacing."""
     return hashlib.sha1(" ".join(fold(text).split()).encode("utf-8")).hexdigest()[:20]
@@ -130,12 +139,13 @@ class Pipeline:
             published = hints.published  # the feed's timestamp is more precise than a page's date
         domain = _domain(url)
         outlet_info = self.outlets.get(domain, {})
+        title = extracted.title or hints.title or ""
         return Draft(
             id=article_id(url),
             url=url,
             source_id=page.source_id,
-            title=extracted.title or hints.title or "",
-            text=extracted.text,
+            title=title,
+            text=_without_repeated_title(extracted.text, title),
             lead=extracted.lead or "",
             authors=extracted.authors,
             published_at=published,

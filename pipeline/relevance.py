@@ -31,6 +31,7 @@ class Rejected:
     surface: str
     field: str
     reason: str
+    kind: str = "confusion"  # confusion | same_sense | validity | ambiguous
 
 
 @dataclass
@@ -69,6 +70,26 @@ def _has_context(text: str, match: Match, entry: Entry) -> bool:
     return any(c.casefold() in window for c in entry.context)
 
 
+def _one_sense_per_article(accepted: list, rejected: list[Rejected]) -> list:
+    """Once a name is shown to mean something else in an article (a person, a ship), its
+    other bare mentions there mean the same (one sense per discourse), unless the article
+    also names the city in another way."""
+    confused = {r.term: r.reason for r in rejected if r.kind == "confusion"}
+    if not confused:
+        return accepted
+    if any(m.term.data.term not in confused for _, m, _ in accepted):
+        return accepted
+    kept = []
+    for where, match, field_text in accepted:
+        term = match.term.data.term
+        if term in confused:
+            rejected.append(Rejected(term, match.surface, where, f"same name as a rejected mention: {confused[term]}",
+                                     "same_sense"))
+        else:
+            kept.append((where, match, field_text))
+    return kept
+
+
 def score_relevance(profile: CityProfile, *, title: str, text: str, lead: str = "", day: date) -> Relevance:
     """Score how much an article is about the city, judged by the map valid on ``day``
     (its publication date). Mentions in the title and opening count more; repeated
@@ -90,20 +111,22 @@ def score_relevance(profile: CityProfile, *, title: str, text: str, lead: str = 
                 where = "opening"
             if not entry.valid_on(day):
                 span = f"{entry.valid_from or '…'} to {entry.valid_until or '…'}"
-                rejected.append(Rejected(entry.term, match.surface, where, f"valid only {span}, article dated {day}"))
+                rejected.append(Rejected(entry.term, match.surface, where, f"valid only {span}, article dated {day}",
+                                         "validity"))
                 continue
             reason = _confusion(profile, field_text, match)
             if reason:
                 rejected.append(Rejected(entry.term, match.surface, where, reason))
                 continue
             (ambiguous if entry.ambiguous else accepted).append((where, match, field_text))
+    accepted = _one_sense_per_article(accepted, rejected)
     have_certain = bool(accepted)
     for where, match, field_text in ambiguous:
         entry = match.term.data
         if have_certain or _has_context(field_text, match, entry):
             accepted.append((where, match, field_text))
         else:
-            rejected.append(Rejected(entry.term, match.surface, where, "ambiguous name without context"))
+            rejected.append(Rejected(entry.term, match.surface, where, "ambiguous name without context", "ambiguous"))
     by_entry: dict[Entry, list[float]] = {}
     hits: list[TermHit] = []
     for where, match, _ in accepted:

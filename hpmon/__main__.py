@@ -1,0 +1,3 @@
+from hpmon.cli import main
+
+main()
