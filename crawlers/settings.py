@@ -27,7 +27,7 @@ def scrapy_settings(*, user_agent: str, download_timeout: float, max_page_bytes:
         "DOWNLOAD_TIMEOUT": download_timeout,
         "DOWNLOAD_MAXSIZE": max_page_bytes,
         "DOWNLOAD_WARNSIZE": max_page_bytes // 2,
-        "DOWNLOAD_SLOTS": {domain: {"concurrency": 1, "delay": delay} for domain, delay in (slow_domains or {}).items()},
+        "DOWNLOAD_SLOTS": {d: {"concurrency": 1, "delay": delay} for d, delay in (slow_domains or {}).items()},
         "RETRY_ENABLED": retry_times > 0,
         "RETRY_TIMES": retry_times,
         "RETRY_BACKOFF_BASE": retry_backoff,

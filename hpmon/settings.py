@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(5_000_000, description="Pages larger than this are not downloaded.")
     concurrent_requests: int = Field(16, description="Requests in flight overall.")
     concurrent_per_domain: int = Field(2, description="Requests in flight per domain.")
-    download_delay: float = Field(1.0, description="Base delay between requests to one domain (AutoThrottle adapts it).")
+    download_delay: float = Field(1.0, description="Base delay between requests to a domain (AutoThrottle adapts).")
     autothrottle: bool = Field(True, description="Adapt delays to each server's latency.")
     obey_robots: bool = Field(True, description="Respect robots.txt.")
     retry_times: int = Field(2, description="Retries of a failed request (timeouts, 5xx, 429).")

@@ -180,10 +180,8 @@ class SqliteBackend:
         conds: list[str] = []
         params: list = []
         for facet, values in query.filters.items():
-            conds.append(
-                "a.rowid IN (SELECT article FROM facets WHERE field = ? AND value IN (%s))"
-                % ",".join("?" * len(values))
-            )
+            marks = ",".join("?" * len(values))
+            conds.append(f"a.rowid IN (SELECT article FROM facets WHERE field = ? AND value IN ({marks}))")
             params.extend([facet, *values])
         if query.since:
             conds.append("a.sort_date >= ?")

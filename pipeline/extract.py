@@ -6,7 +6,7 @@ import codecs
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import charset_normalizer
@@ -124,11 +124,8 @@ def _parse_date(value: str | None, tz: ZoneInfo) -> datetime | None:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if dt.tzinfo is None:
-        if dt.time() == time(0, 0):
-            dt = datetime.combine(dt.date(), time(0, 0), tz)
-        else:
-            dt = dt.replace(tzinfo=tz)
+    if dt.tzinfo is None:  # a date or a local time without zone: the city's time
+        dt = dt.replace(tzinfo=tz)
     return dt.astimezone(UTC)
 
 

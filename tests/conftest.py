@@ -29,7 +29,8 @@ class Hpmon:
         result = subprocess.run([*HPMON, *args], env=self.env, cwd=REPO, input=input, capture_output=True,
                                 text=True, timeout=timeout)
         if check and result.returncode != 0:
-            raise AssertionError(f"hpmon {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"hpmon {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
 
     def json(self, *args: str, **kw):

@@ -114,9 +114,6 @@ def test_duplicate_lookup_by_content_hash(backend):
 
 
 def test_hostile_query_text_is_not_fts_syntax(backend):
-    for q in ['NEAR(a b)', 'title:x', '"a" AND "b', 'a*', '^x', "col:(a)", "'; DROP TABLE articles; --"]:
-        try:
-            backend.search(SearchQuery(text=q))
-        except ValueError:
-            pass  # a syntax error is an acceptable answer; a crash of the engine is not
+    for q in ["NEAR(a b)", "title:x", '"a" AND "b"', "a*", "^x", "col:(a)", "'; DROP TABLE articles; --", "AND OR NOT"]:
+        backend.search(SearchQuery(text=q))  # words are always quoted for FTS5: no syntax error, no injection
     assert backend.count() == 7
