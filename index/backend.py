@@ -37,6 +37,12 @@ class Backend(Protocol):
     def count(self) -> int:
         """How many articles are stored."""
 
+    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> list[tuple[str, int]]:
+        """Hit counts per calendar day or month (``interval``) in ``timezone``, oldest first."""
+
+    def refresh(self) -> None:
+        """Make every write visible to search."""
+
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article (for sync, export and re-processing)."""
 

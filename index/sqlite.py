@@ -13,14 +13,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.article import FACET_FIELDS, Article
 from index.backend import UpsertReport
 from index.highlight import make_snippet
 from index.query import Clause, Hit, SearchQuery, SearchResult
-from index.text import WORD, bigrams, fold, search_form, split_bigram_runs
+from index.text import WORD, bigram_chars, bigrams, fold, is_bigram_char, search_form, split_bigram_runs
 
 SCHEMA_VERSION = 1
 
@@ -46,12 +46,12 @@ CREATE TABLE IF NOT EXISTS facets (
 CREATE INDEX IF NOT EXISTS facets_field_value ON facets(field, value, article);
 CREATE INDEX IF NOT EXISTS facets_article ON facets(article);
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    title, lead, text, terms, tokenize = 'unicode61 remove_diacritics 0'
+    title, lead, text, chars, tokenize = 'unicode61 remove_diacritics 0'
 );
 """
 
-# bm25 column weights: title, lead, text, matched terms
-_BM25 = "bm25(articles_fts, 4.0, 2.0, 1.0, 0.5)"
+# bm25 column weights: title, lead, text, single CJK characters
+_BM25 = "bm25(articles_fts, 4.0, 2.0, 1.0, 0.2)"
 
 
 def _iso(dt) -> str | None:
@@ -69,8 +69,8 @@ def fts_phrase(phrase: str) -> str | None:
             tokens.extend(m.group(0) for m in WORD.finditer(piece))
     if not tokens:
         return None
-    if len(tokens) == 1 and len(tokens[0]) == 1 and not tokens[0].isascii():
-        return f'"{tokens[0]}" *'  # one CJK character: any bigram starting with it
+    if len(tokens) == 1 and len(tokens[0]) == 1 and is_bigram_char(tokens[0]):
+        return f'chars : "{tokens[0]}"'  # one CJK character: the column of single characters
     return '"' + " ".join(tokens) + '"'
 
 
@@ -137,9 +137,9 @@ class SqliteBackend:
                     [(rowid, f, v) for f in FACET_FIELDS for v in set(article.facet_values(f))],
                 )
                 self._conn.execute(
-                    "INSERT INTO articles_fts(rowid, title, lead, text, terms) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO articles_fts(rowid, title, lead, text, chars) VALUES (?, ?, ?, ?, ?)",
                     (rowid, search_form(article.title), search_form(article.lead), search_form(article.text),
-                     search_form(" ; ".join(article.relevance_terms))),
+                     bigram_chars(" ".join((article.title, article.lead, article.text)))),
                 )
                 report.written.append(article.id)
         return report
@@ -239,6 +239,35 @@ class SqliteBackend:
             snippet = make_snippet([article.text, article.lead, article.title], phrases)
             hits.append(Hit(article=article, score=-float(rank), snippet=snippet))
         return SearchResult(total=total, hits=hits, facets=facets)
+
+    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> list[tuple[str, int]]:
+        """Article counts per calendar day (``day``) or month (``month``) of their date, in
+        ``timezone``, for the query's hits."""
+        from zoneinfo import ZoneInfo
+
+        parsed = query.parsed
+        must = [e for e in (fts_clause(c) for c in parsed.must) if e]
+        where, params = self._where(query)
+        if must:
+            sql = (f"SELECT a.sort_date FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                   f"WHERE articles_fts MATCH ? AND {where}")
+            params = [" AND ".join(must), *params]
+        else:
+            sql = f"SELECT a.sort_date FROM articles a WHERE {where}"
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        tz = ZoneInfo(timezone)
+        counts: dict[str, int] = {}
+        for (value,) in rows:
+            if not value:
+                continue
+            local = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(tz)
+            key = local.strftime("%Y-%m-01" if interval == "month" else "%Y-%m-%d")
+            counts[key] = counts.get(key, 0) + 1
+        return sorted(counts.items())
+
+    def refresh(self) -> None:
+        """Writes are visible at once in SQLite; here for the Backend protocol."""
 
     def _facets(self, base: str, params: list, size: int) -> dict[str, list[tuple[str, int]]]:
         rows = self._conn.execute(
