@@ -31,7 +31,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	scripts/test.sh $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -15,13 +15,23 @@ from pipeline.city import CityProfile, load_profile
 from pipeline.process import Pipeline
 
 
-def open_backend(settings: Settings) -> Backend:
-    """The index engine the settings select."""
-    if settings.index == "sqlite":
+def open_backend(settings: Settings, kind: str | None = None) -> Backend:
+    """The index engine the settings select (or ``kind``)."""
+    kind = kind or settings.index
+    if kind == "sqlite":
         from index.sqlite import SqliteBackend
 
         return SqliteBackend(settings.index_path)
-    raise NotImplementedError(f"index engine {settings.index!r} is not available in this version")
+    from index.elasticsearch import ElasticsearchBackend
+    from index.outbox import Outbox
+
+    auth = (settings.es_username, settings.es_password or "") if settings.es_username else None
+    return ElasticsearchBackend(
+        settings.es_url, prefix=settings.es_prefix, outbox=Outbox(settings.outbox_path),
+        api_key=settings.es_api_key, basic_auth=auth,
+        ca_certs=str(settings.es_ca_certs) if settings.es_ca_certs else None,
+        shards=settings.es_shards, replicas=settings.es_replicas,
+    )
 
 
 def load_city(settings: Settings) -> CityProfile:

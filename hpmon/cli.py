@@ -409,3 +409,81 @@ def analyze(ctx: click.Context) -> None:
         except (ValueError, TypeError) as exc:
             out = {"id": input_id, "error": str(exc)}
         click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@main.group("index")
+def index_group() -> None:
+    """The index engines: status, sync into Elasticsearch, migrate mappings, flush the outbox."""
+
+
+@index_group.command("status")
+@click.pass_context
+def index_status(ctx: click.Context) -> None:
+    """Articles stored in each engine and articles waiting in the outbox."""
+    settings = _settings(ctx)
+    console.print(f"selected engine: [bold]{settings.index}[/]")
+    if settings.index_path.exists():
+        backend = open_backend(settings, "sqlite")
+        console.print(f"sqlite ({settings.index_path}): {backend.count()} articles")
+        backend.close()
+    if settings.index == "elasticsearch":
+        backend = open_backend(settings, "elasticsearch")
+        try:
+            console.print(f"elasticsearch ({settings.es_url}, alias {settings.es_prefix}): {backend.count()} articles,"
+                          f" mapping v{backend.version}")
+        except Exception as exc:  # the engine may be down: say so
+            console.print(f"[red]elasticsearch unreachable[/]: {type(exc).__name__}: {exc}")
+        console.print(f"outbox: {backend.outbox.depth()} articles waiting")
+        backend.close()
+
+
+@index_group.command("sync")
+@click.option("--to", "target", type=click.Choice(["elasticsearch"]), required=True)
+@click.option("--batch", default=500, show_default=True)
+@click.pass_context
+def index_sync(ctx: click.Context, target: str, batch: int) -> None:
+    """Copy the embedded store into Elasticsearch (the upgrade path; safe to repeat)."""
+    settings = _settings(ctx)
+    source = open_backend(settings, "sqlite")
+    dest = open_backend(settings, target)
+    total, errors, chunk = 0, {}, []
+    for article in source.iter_articles():
+        chunk.append(article)
+        if len(chunk) >= batch:
+            report = dest.upsert(chunk)
+            total, chunk = total + len(report.written), []
+            errors.update(report.errors)
+    if chunk:
+        report = dest.upsert(chunk)
+        total += len(report.written)
+        errors.update(report.errors)
+    dest.refresh()
+    console.print(f"copied {total} articles from {settings.index_path} to {settings.es_url}")
+    for article_id, reason in list(errors.items())[:20]:
+        console.print(f"[red]not copied[/] {article_id}: {reason}")
+    if errors:
+        raise click.ClickException(f"{len(errors)} articles not copied (queued ones go out with `hpmon index flush`)")
+
+
+@index_group.command("migrate")
+@click.pass_context
+def index_migrate(ctx: click.Context) -> None:
+    """Create the next Elasticsearch mapping version, copy the articles, swap the read alias."""
+    settings = _settings(ctx)
+    if settings.index != "elasticsearch":
+        raise click.ClickException("migrate applies to Elasticsearch (set HPMON_INDEX=elasticsearch)")
+    backend = open_backend(settings)
+    old, new, copied = backend.migrate()
+    console.print(f"mapping v{old} → v{new}: {copied} articles copied, alias {settings.es_prefix} swapped")
+
+
+@index_group.command("flush")
+@click.pass_context
+def index_flush(ctx: click.Context) -> None:
+    """Send the articles waiting in the outbox (kept while Elasticsearch was unreachable)."""
+    settings = _settings(ctx)
+    if settings.index != "elasticsearch":
+        raise click.ClickException("the outbox is used with Elasticsearch only")
+    backend = open_backend(settings)
+    report = backend.flush()
+    console.print(f"sent {len(report.written)}; still waiting: {backend.outbox.depth()}")

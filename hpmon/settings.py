@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     city: str = Field("haiphong", description="City profile to use: config_dir/cities/<city>.yaml.")
     sources_file: Path | None = Field(None, description="Source registry; default config_dir/sources.yaml.")
     index: Literal["sqlite", "elasticsearch"] = Field("sqlite", description="Index engine.")
-    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL (index=elasticsearch).")
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL(s), comma-separated.")
+    es_prefix: str = Field("hpmon-articles", description="Elasticsearch read alias and index name prefix.")
+    es_api_key: str | None = Field(None, description="Elasticsearch API key (secret: set it in the environment).")
+    es_username: str | None = Field(None, description="Elasticsearch basic-auth user.")
+    es_password: str | None = Field(None, description="Elasticsearch basic-auth password (secret).")
+    es_ca_certs: Path | None = Field(None, description="CA certificate file to verify Elasticsearch's TLS.")
+    es_shards: int = Field(1, description="Primary shards per monthly index.")
+    es_replicas: int = Field(1, description="Replicas per monthly index (0 on a single node).")
     user_agent: str = Field(
         "hpmon/0.1 (+https://github.com/hpmon/hpmon; media monitoring for the Hai Phong foreign-information office)",
         description="User-Agent sent with every request; its first word is matched against robots.txt.",
@@ -62,6 +69,10 @@ class Settings(BaseSettings):
     @property
     def warc_dir(self) -> Path:
         return self.home / "warc"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.home / "outbox.sqlite"
 
     @property
     def log_dir(self) -> Path:

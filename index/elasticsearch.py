@@ -454,7 +454,7 @@ class ElasticsearchBackend:
                                         size=500)
             )
             n = 0
-            for ok, info in helpers.streaming_bulk(self.client, actions, chunk_size=500, max_retries=5,
+            for ok, _ in helpers.streaming_bulk(self.client, actions, chunk_size=500, max_retries=5,
                                                    retry_on_status=(429, 503), raise_on_error=True):
                 n += ok
             return n

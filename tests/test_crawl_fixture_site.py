@@ -207,3 +207,32 @@ def test_warc_file_is_valid_gzip(site_hpmon, first_crawl):
     for path in (site_hpmon.home / "warc").glob("*.warc.gz"):
         with gzip.open(path) as fh:
             assert fh.read(8) == b"WARC/1.1" or fh.read(0) == b""
+
+
+def test_sync_to_elasticsearch_gives_the_same_search_results(site_hpmon, first_crawl, index):
+    import os
+    import uuid
+
+    if not os.environ.get("HPMON_ES_URL"):
+        pytest.skip("HPMON_ES_URL is not set (make test starts Elasticsearch)")
+    prefix = f"hpmon-sync-{uuid.uuid4().hex[:8]}"
+    env = {**site_hpmon.env, "HPMON_ES_URL": os.environ["HPMON_ES_URL"], "HPMON_ES_PREFIX": prefix,
+           "HPMON_ES_REPLICAS": "0"}
+    from tests.conftest import Hpmon
+
+    es = Hpmon(home=site_hpmon.home, env={**env, "HPMON_INDEX": "elasticsearch"})
+    try:
+        out = es.run("index", "sync", "--to", "elasticsearch").stdout
+        assert f"copied {index.count()} articles" in out
+        es.run("index", "sync", "--to", "elasticsearch")  # repeating it changes nothing
+        assert f"{index.count()} articles" in es.run("index", "status").stdout
+        for query in ("hai phong", "海防", "하이퐁", "Хайфоне", '"lạch huyện"'):
+            sqlite_ids = sorted(h["id"] for h in site_hpmon.json("search", query, "--limit", "100")["hits"])
+            es_ids = sorted(h["id"] for h in es.json("search", query, "--limit", "100")["hits"])
+            assert es_ids == sqlite_ids, query
+    finally:
+        from elasticsearch import Elasticsearch
+
+        client = Elasticsearch(os.environ["HPMON_ES_URL"])
+        client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
+        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-v*")
