@@ -130,7 +130,10 @@ class TermMatcher:
 
     def __init__(self, terms: Iterable[Term]) -> None:
         self.terms = list(terms)
+        # candidates are looked up by their first word, or first two words (many terms share
+        # a first syllable in Vietnamese: "biển Đông", "biển đảo"...)
         self._by_first: dict[str, list[Term]] = {}
+        self._by_pair: dict[tuple[str, str], list[Term]] = {}
         self._prefix_by_start: dict[str, list[Term]] = {}
         self._substring: list[Term] = []
         for term in self.terms:
@@ -138,6 +141,8 @@ class TermMatcher:
                 self._substring.append(term)
             elif term.mode == "prefix" and len(term.words) == 1:
                 self._prefix_by_start.setdefault(bare_key(term.words[0])[:3], []).append(term)
+            elif len(term.words) >= 2 and not (term.mode == "prefix" and len(term.words) == 2):
+                self._by_pair.setdefault((bare_key(term.words[0]), bare_key(term.words[1])), []).append(term)
             else:
                 self._by_first.setdefault(bare_key(term.words[0]), []).append(term)
 
@@ -146,10 +151,12 @@ class TermMatcher:
         text = normalize(text)
         candidates: list[Match] = []
         words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        bares = [bare_key(text[s:e]) for s, e in words]
         for i, (s, e) in enumerate(words):
             word = text[s:e]
-            bare = bare_key(word)
-            for term in self._by_first.get(bare, ()):
+            bare = bares[i]
+            pair = self._by_pair.get((bare, bares[i + 1]), ()) if i + 1 < len(words) else ()
+            for term in (*self._by_first.get(bare, ()), *pair):
                 end = self._match_at(text, words, i, term)
                 if end is not None:
                     candidates.append(Match(term, s, end, text[s:end]))
