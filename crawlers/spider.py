@@ -22,6 +22,7 @@ from crawlers.feeds import read_feed
 from crawlers.gdelt import build_query_url, read_artlist
 from crawlers.items import FetchedPage, LinkHints
 from crawlers.links import looks_like_article
+from crawlers.newslinks import direct_link
 from crawlers.sitemaps import read_sitemap
 from crawlers.sources import Source
 from crawlers.state import CrawlState
@@ -236,7 +237,7 @@ class SourcesSpider(scrapy.Spider):
     def _article_request(self, source: Source, url: str, hints: LinkHints) -> scrapy.Request | None:
         if not url.startswith(("http://", "https://")):
             return None
-        link = canonical_url(url)
+        link = canonical_url(direct_link(url))
         self._inc(source, "links")
         if link in self.requested or not self.state.should_fetch(link):
             self._inc(source, "skipped_seen")

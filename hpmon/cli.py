@@ -100,6 +100,10 @@ def crawl(ctx: click.Context, source_ids: tuple[str, ...], once: bool, as_json: 
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     console.print(summary_table(rows))
+    if rows and all(r.fetched == 0 and r.failed and not r.not_modified for r in rows):
+        reasons = {k for r in rows for k in r.failures}
+        hint = " Is the network reachable?" if reasons <= {"dns_error", "connection_refused", "timeout"} else ""
+        err.print(f"[red]Every source failed[/] ({', '.join(sorted(reasons))}).{hint}")
     console.print('Search what was found:  [bold]hpmon search "hai phong"[/]   (add --facets, --foreign, --lang en...)')
 
 

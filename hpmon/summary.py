@@ -59,10 +59,11 @@ def summarize(stats: dict, sources: list[Source]) -> list[SourceSummary]:
 
 def summary_table(rows: list[SourceSummary], title: str = "Crawl summary") -> Table:
     table = Table(title=title, show_lines=False)
-    for column, justify in (("source", "left"), ("kind", "left"), ("fetched", "right"), ("new", "right"),
-                            ("relevant", "right"), ("duplicates", "right"), ("failed", "right"),
-                            ("reasons", "left")):
-        table.add_column(column, justify=justify)
+    table.add_column("source", no_wrap=True, min_width=10)
+    table.add_column("kind", no_wrap=True)
+    for column in ("fetched", "new", "relevant", "dup.", "failed"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("reasons", overflow="fold", min_width=12)
     totals = Counter()
     for row in rows:
         reasons = ", ".join(f"{k}×{v}" for k, v in row.failures.most_common())

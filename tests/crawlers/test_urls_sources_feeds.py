@@ -126,3 +126,18 @@ def test_gdelt_query_and_answer():
 ])
 def test_listing_links_that_look_like_articles(url, expected):
     assert looks_like_article(url, "https://x.ru/ru/") is expected
+
+
+def test_news_search_redirect_links_are_resolved_when_the_link_says_where():
+    import base64
+
+    from crawlers.newslinks import direct_link
+
+    token = base64.urlsafe_b64encode(b"\x08\x13\x22\x2ahttps://vnexpress.net/a-123.html\xd2\x01\x00").decode()
+    assert direct_link(f"https://news.google.com/rss/articles/{token.rstrip('=')}?oc=5") == \
+        "https://vnexpress.net/a-123.html"
+    assert direct_link("https://www.bing.com/news/apiclick.aspx?url=https%3a%2f%2fe.vnexpress.net%2fx.html") == \
+        "https://e.vnexpress.net/x.html"
+    opaque = "https://news.google.com/rss/articles/AU_yqLopaque?oc=5"
+    assert direct_link(opaque) == opaque  # followed as is
+    assert direct_link("https://x.vn/a?url=https://y.vn/") == "https://x.vn/a?url=https://y.vn/"
