@@ -1,0 +1,262 @@
+"""Stories: articles about the same event, grouped under the id of their first article.
+
+Two ways in:
+- near-duplicates (syndicated or lightly edited copies): MinHash of word shingles, found
+  through LSH bands, joined when their estimated Jaccard similarity is high;
+- other write-ups of the same event within a few days: shared anchors (places from the
+  city profile, distinctive numbers, title words) and a similar opening text; across
+  languages, only shared numbers and places count, with a higher bar.
+
+The story store is a small SQLite file owned by the pipeline, so stories work the same on
+every index engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import sqlite3
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from index.text import WORD, bigrams, fold, split_bigram_runs
+
+NUM_PERM = 64
+BANDS = 16  # 16 bands of 4 rows: pairs with Jaccard ≥ ~0.5 almost always share a band
+ROWS = NUM_PERM // BANDS
+_MASK = (1 << 61) - 1  # Mersenne prime modulus for the permutations
+_PARAMS = [
+    (int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % _MASK | 1,
+     int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _MASK)
+    for i in range(NUM_PERM)
+]
+_NUMBER = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
+_STOP = frozenset(fold(w) for w in (
+    "của và là các những được cho với trong này có một người đã sẽ không từ theo tại đến về khi như "
+    "the and for with from that this have has are was were will said says into over after about their "
+    "les des une dans pour avec sur est par qui que plus aux").split())
+
+
+def tokens(text: str) -> list[str]:
+    """Folded words; CJK/Thai runs as bigrams."""
+    out: list[str] = []
+    for is_bigram, piece in split_bigram_runs(fold(text)):
+        out.extend(bigrams(piece) if is_bigram else (m.group(0) for m in WORD.finditer(piece)))
+    return out
+
+
+def _h(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def minhash(text: str, k: int = 3) -> list[int]:
+    toks = tokens(text)
+    shingles = {" ".join(toks[i:i + k]) for i in range(max(1, len(toks) - k + 1))} if toks else {""}
+    hashes = [_h(s) % _MASK for s in shingles]
+    return [min((a * x + b) % _MASK for x in hashes) for a, b in _PARAMS]
+
+
+def jaccard(a: list[int], b: list[int]) -> float:
+    return sum(x == y for x, y in zip(a, b, strict=True)) / NUM_PERM
+
+
+def numbers(text: str) -> set[str]:
+    """Distinctive numbers (separators removed; years and small numbers left out)."""
+    out = set()
+    for m in _NUMBER.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if len(digits) < 2 or (len(digits) == 4 and digits[:2] in ("19", "20")):
+            continue
+        out.add(digits.lstrip("0") or "0")
+    return out
+
+
+def _vector(text: str) -> Counter:
+    toks = [t for t in tokens(text) if t not in _STOP]
+    return Counter(toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)])
+
+
+def cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
+
+
+@dataclass
+class StoryMatch:
+    story_id: str
+    how: str  # new | near_duplicate | same_event
+    score: float
+    matched: str | None = None  # the article it was matched with
+
+
+@dataclass
+class StorySummary:
+    story_id: str
+    size: int
+    outlets: list[str]
+    languages: list[str]
+    countries: list[str]
+    first_seen: str
+    last_seen: str
+    title: str
+    per_day: list[tuple[str, int]]
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    article_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, date TEXT NOT NULL, language TEXT,
+    outlet TEXT, country TEXT, title TEXT, opening TEXT, anchors TEXT, minhash BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_story ON docs(story_id);
+CREATE INDEX IF NOT EXISTS docs_date ON docs(date);
+CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, value INTEGER NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_value ON bands(band, value);
+CREATE TABLE IF NOT EXISTS anchors (anchor TEXT NOT NULL, date TEXT NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS anchors_key ON anchors(anchor, date);
+"""
+
+
+class StoryStore:
+    """Assigns each article to a story and answers questions about stories."""
+
+    def __init__(self, path: str | Path, *, window_days: int = 3, near_duplicate: float = 0.5,
+                 same_event: float = 0.3) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self.window = timedelta(days=window_days)
+        self.near_duplicate = near_duplicate
+        self.same_event = same_event
+
+    @staticmethod
+    def _blob(sig: list[int]) -> bytes:
+        return b"".join(x.to_bytes(8, "big") for x in sig)
+
+    @staticmethod
+    def _sig(blob: bytes) -> list[int]:
+        return [int.from_bytes(blob[i:i + 8], "big") for i in range(0, len(blob), 8)]
+
+    def assign(self, *, article_id: str, title: str, text: str, date: datetime | None, language: str | None,
+               outlet: str | None = None, country: str | None = None, places: list[str] = ()) -> StoryMatch:
+        """The story of an article (recording it); the same answer when asked again."""
+        when = (date or datetime.now(UTC)).astimezone(UTC)
+        with self._lock:
+            row = self._conn.execute("SELECT story_id FROM docs WHERE article_id = ?", (article_id,)).fetchone()
+            if row:
+                return StoryMatch(row[0], "known", 1.0)
+            sig = minhash(f"{title}\n{text}")
+            match = self._near_duplicate(sig, article_id) or self._same_event(
+                article_id, title, text, when, language, places)
+            story_id = match.story_id if match else article_id
+            opening = f"{title}\n{text[:600]}"
+            anchor_set = self._anchors(title, text, places)
+            with self._conn:
+                self._conn.execute(
+                    "INSERT INTO docs(article_id, story_id, date, language, outlet, country, title, opening, anchors,"
+                    " minhash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (article_id, story_id, when.isoformat(), language, outlet, country, title, opening,
+                     "\n".join(sorted(anchor_set)), self._blob(sig)))
+                self._conn.executemany(
+                    "INSERT INTO bands(band, value, article_id) VALUES (?, ?, ?)",
+                    [(b, _h(",".join(map(str, sig[b * ROWS:(b + 1) * ROWS]))) >> 1, article_id) for b in range(BANDS)])
+                self._conn.executemany("INSERT INTO anchors(anchor, date, article_id) VALUES (?, ?, ?)",
+                                       [(a, when.isoformat(), article_id) for a in anchor_set])
+            return match or StoryMatch(story_id, "new", 1.0)
+
+    @staticmethod
+    def _anchors(title: str, text: str, places: list[str]) -> set[str]:
+        anchors = {f"place:{fold(p)}" for p in places}
+        anchors |= {f"num:{n}" for n in numbers(f"{title}\n{text[:3000]}")}
+        anchors |= {f"word:{t}" for t in tokens(title) if len(t) >= 4 and t not in _STOP and not t.isdigit()}
+        return anchors
+
+    def _near_duplicate(self, sig: list[int], article_id: str) -> StoryMatch | None:
+        candidates: set[str] = set()
+        for b in range(BANDS):
+            value = _h(",".join(map(str, sig[b * ROWS:(b + 1) * ROWS]))) >> 1
+            candidates.update(r[0] for r in self._conn.execute(
+                "SELECT article_id FROM bands WHERE band = ? AND value = ?", (b, value)))
+        best: StoryMatch | None = None
+        for cand in candidates - {article_id}:
+            story_id, blob = self._conn.execute("SELECT story_id, minhash FROM docs WHERE article_id = ?",
+                                                (cand,)).fetchone()
+            score = jaccard(sig, self._sig(blob))
+            if score >= self.near_duplicate and (best is None or score > best.score):
+                best = StoryMatch(story_id, "near_duplicate", round(score, 3), cand)
+        return best
+
+    def _same_event(self, article_id: str, title: str, text: str, when: datetime, language: str | None,
+                    places: list[str]) -> StoryMatch | None:
+        anchors = self._anchors(title, text, places)
+        if not anchors:
+            return None
+        lo, hi = (when - self.window).isoformat(), (when + self.window).isoformat()
+        shared: Counter = Counter()
+        marks = ",".join("?" * len(anchors))
+        for (cand, anchor) in self._conn.execute(
+                f"SELECT article_id, anchor FROM anchors WHERE anchor IN ({marks}) AND date BETWEEN ? AND ?",
+                [*anchors, lo, hi]):
+            shared[cand] += 1
+        mine = _vector(f"{title}\n{text[:600]}")
+        best: StoryMatch | None = None
+        for cand, n in shared.most_common(50):
+            if cand == article_id or n < 2:
+                continue
+            story_id, lang, opening, cand_anchors = self._conn.execute(
+                "SELECT story_id, language, opening, anchors FROM docs WHERE article_id = ?", (cand,)).fetchone()
+            common = anchors & set(cand_anchors.split("\n"))
+            nums = sum(a.startswith("num:") for a in common)
+            place = sum(a.startswith("place:") for a in common)
+            if lang == language:
+                score = cosine(mine, _vector(opening))
+                ok = score >= self.same_event and (nums or place or len(common) >= 3)
+            else:  # across languages only numbers and places can be compared
+                score = min(1.0, 0.25 * nums + 0.15 * place)
+                ok = nums >= 2 and place >= 1
+            if ok and (best is None or score > best.score):
+                best = StoryMatch(story_id, "same_event", round(score, 3), cand)
+        return best
+
+    def story_of(self, article_id: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT story_id FROM docs WHERE article_id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def members(self, story_id: str) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._conn.execute(
+                "SELECT article_id FROM docs WHERE story_id = ? ORDER BY date, article_id", (story_id,))]
+
+    def top(self, *, since: datetime | None = None, limit: int = 10) -> list[StorySummary]:
+        """The biggest stories (by outlets, then countries, then articles) with articles since ``since``."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT story_id, article_id, date, language, outlet, country, title FROM docs WHERE story_id IN "
+                "(SELECT story_id FROM docs WHERE date >= ?) ORDER BY date",
+                ((since or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat(),)).fetchall()
+        stories: dict[str, list[tuple]] = {}
+        for row in rows:
+            stories.setdefault(row[0], []).append(row)
+        out = []
+        for story_id, docs in stories.items():
+            first = next((d for d in docs if d[1] == story_id), docs[0])
+            out.append(StorySummary(
+                story_id=story_id, size=len(docs),
+                outlets=sorted({d[4] for d in docs if d[4]}), languages=sorted({d[3] for d in docs if d[3]}),
+                countries=sorted({d[5] for d in docs if d[5]}), first_seen=docs[0][2], last_seen=docs[-1][2],
+                title=first[6] or "", per_day=sorted(Counter(d[2][:10] for d in docs).items())))
+        out.sort(key=lambda s: (-len(s.outlets), -len(s.countries), -s.size, s.first_seen))
+        return out[:limit]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
