@@ -49,6 +49,26 @@ class Settings(BaseSettings):
     max_age_days: int = Field(7, description="Sitemap entries older than this are skipped.")
     min_text_chars: int = Field(80, description="Extracted text shorter than this is not an article.")
     log_level: str = Field("INFO", description="Level of the log file in home/logs.")
+    # -- outgoing mail and webhooks (alerts, digests) --------------------------------------
+    smtp_host: str | None = Field(None, description="SMTP server for alerts and digests.")
+    smtp_port: int = Field(587, description="SMTP port (587 STARTTLS, 465 TLS, 25 plain).")
+    smtp_security: Literal["starttls", "tls", "none"] = Field("starttls", description="SMTP transport security.")
+    smtp_username: str | None = Field(None, description="SMTP login.")
+    smtp_password: str | None = Field(None, description="SMTP password (secret: environment only).")
+    smtp_from: str = Field("hpmon <hpmon@localhost>", description="Sender address of alerts and digests.")
+    smtp_timeout: float = Field(30.0, description="Seconds before an SMTP connection attempt is abandoned.")
+    webhook_secret: str | None = Field(None, description="Key of the HMAC-SHA256 signature on webhook alerts (secret).")
+    recipients: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Named recipient lists used by alert rules and digest profiles, e.g. "
+                    '{"sotttt": ["a@x.vn"]} (JSON in HPMON_RECIPIENTS); addresses never live in the repository.',
+    )
+    webhooks: dict[str, str] = Field(default_factory=dict, description="Named webhook URLs (JSON in HPMON_WEBHOOKS).")
+    # -- web app -------------------------------------------------------------------------
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web app (links in alerts, digests).")
+    web_host: str = Field("127.0.0.1", description="Address `hpmon serve` listens on.")
+    web_port: int = Field(8000, description="Port `hpmon serve` listens on.")
+    secret_key: str | None = Field(None, description="Key signing web sessions (secret); generated into home if unset.")
 
     @property
     def sources_path(self) -> Path:
@@ -73,6 +93,15 @@ class Settings(BaseSettings):
     @property
     def outbox_path(self) -> Path:
         return self.home / "outbox.sqlite"
+
+    @property
+    def app_db_path(self) -> Path:
+        """The office's own records: labels, cases, alerts, users (one SQLite file)."""
+        return self.home / "hpmon.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
 
     @property
     def log_dir(self) -> Path:
