@@ -1,18 +1,24 @@
-"""Wiring: builds the parts (index, city profile, sources, pipeline) from the settings."""
+"""Wiring: builds the parts (index, city profile, sources, pipeline) from the settings.
+
+Heavy modules are imported where they are used, so `hpmon --help` and small commands start fast.
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
-from crawlers.sources import Source, load_sources
 from hpmon.settings import Settings
-from index.backend import Backend
-from pipeline.city import CityProfile, load_profile
-from pipeline.process import Pipeline
+
+if TYPE_CHECKING:
+    from crawlers.sources import Source
+    from index.backend import Backend
+    from pipeline.city import CityProfile
+    from pipeline.process import Pipeline
 
 
 def open_backend(settings: Settings, kind: str | None = None) -> Backend:
@@ -35,10 +41,14 @@ def open_backend(settings: Settings, kind: str | None = None) -> Backend:
 
 
 def load_city(settings: Settings) -> CityProfile:
+    from pipeline.city import load_profile
+
     return load_profile(settings.city_path)
 
 
 def load_source_list(settings: Settings, path: Path | None = None) -> list[Source]:
+    from crawlers.sources import load_sources
+
     return load_sources(path or settings.sources_path)
 
 
@@ -52,14 +62,37 @@ def load_outlets(settings: Settings) -> dict[str, dict]:
     return {str(domain).removeprefix("www."): dict(info or {}) for domain, info in outlets.items()}
 
 
+def load_models(settings: Settings):
+    """The trained topic and sentiment models, or None (with a logged reason) before `hpmon train`."""
+    from classifiers.models import load
+
+    if not (settings.models_dir / "meta.json").is_file():
+        logging.getLogger(__name__).warning("no trained models in %s: topics and sentiment stay empty "
+                                            "(run `hpmon train`)", settings.models_dir)
+        return None
+    return load(settings.models_dir)
+
+
 def build_pipeline(settings: Settings, backend: Backend | None, sources: list[Source],
-                   city: CityProfile | None = None) -> Pipeline:
+                   city: CityProfile | None = None, *, record_stories: bool = True) -> Pipeline:
+    """The pipeline with every stage the installation has (models once trained)."""
+    from classifiers.facts import FactChecker
+    from classifiers.risk import RiskScorer
+    from classifiers.sensitive import SensitiveDetector
+    from pipeline.process import Pipeline
+    from pipeline.stories import StoryStore
+
     return Pipeline(
         city=city or load_city(settings),
         backend=backend,
         sources={s.id: s for s in sources},
         outlets=load_outlets(settings),
         min_text_chars=settings.min_text_chars,
+        models=load_models(settings),
+        sensitive=SensitiveDetector.from_config(settings.config_dir),
+        facts=FactChecker.from_config(settings.config_dir),
+        risk=RiskScorer.from_config(settings.config_dir),
+        stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,
     )
 
 

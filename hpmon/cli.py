@@ -199,6 +199,11 @@ def _marked(snippet) -> Text:
 @click.option("--country", "countries", multiple=True, help="Outlet country, ISO code (repeatable).")
 @click.option("--since", help="From this date (YYYY-MM-DD, city time).")
 @click.option("--until", help="Up to this date, inclusive.")
+@click.option("--topic", "topics", multiple=True, help="Topic label (repeatable): sovereignty, investment...")
+@click.option("--sentiment", "sentiments", multiple=True, type=click.Choice(["negative", "neutral", "positive"]))
+@click.option("--theme", "themes", multiple=True, help="Sensitive theme (repeatable): sovereignty, religion...")
+@click.option("--story", "story_ids", multiple=True, help="Only articles of this story.")
+@click.option("--min-risk", type=click.FloatRange(0, 1), help="Only articles with at least this risk score.")
 @click.option("--domestic", "scope", flag_value="domestic", help="Only domestic press.")
 @click.option("--foreign", "scope", flag_value="foreign", help="Only foreign press.")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
@@ -207,8 +212,8 @@ def _marked(snippet) -> Text:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, type=click.IntRange(0))
 @click.pass_context
-def search(ctx: click.Context, query: str, languages, source_ids, countries, since, until, scope, sort, facets,
-           as_json, limit, offset) -> None:
+def search(ctx: click.Context, query: str, languages, source_ids, countries, since, until, topics, sentiments,
+           themes, story_ids, min_risk, scope, sort, facets, as_json, limit, offset) -> None:
     """Search the index. QUERY: words (all must match), "a phrase", -excluded, a OR b.
 
     Case and Vietnamese diacritics are ignored: `hai phong` finds `Hải Phòng`.
@@ -217,13 +222,14 @@ def search(ctx: click.Context, query: str, languages, source_ids, countries, sin
 
     settings = _settings(ctx)
     tz = ZoneInfo(load_city(settings).timezone)
-    filters = {"language": list(languages), "source": list(source_ids), "country": [c.upper() for c in countries]}
+    filters = {"language": list(languages), "source": list(source_ids), "country": [c.upper() for c in countries],
+               "topic": list(topics), "sentiment": list(sentiments), "theme": list(themes), "story": list(story_ids)}
     if scope:
         filters["scope"] = [scope]
     try:
         request = SearchQuery(text=query, filters=filters, since=_parse_day(since, tz, False),
                               until=_parse_day(until, tz, True), sort=sort, limit=limit, offset=offset,
-                              facets=facets)
+                              facets=facets, min_risk=min_risk)
         backend = open_backend(settings)
         result = backend.search(request)
     except QuerySyntaxError as exc:
@@ -235,6 +241,9 @@ def search(ctx: click.Context, query: str, languages, source_ids, countries, sin
                       "url": h.article.url, "language": h.article.language, "source": h.article.source_id,
                       "outlet": h.article.outlet, "country": h.article.country, "scope": h.article.scope,
                       "date": h.article.date.isoformat() if h.article.date else None,
+                      "topics": h.article.topics, "sentiment": h.article.sentiment,
+                      "themes": h.article.sensitive_themes, "risk": h.article.risk_score,
+                      "story": h.article.story_id,
                       "snippet": h.snippet.text, "highlights": h.snippet.spans} for h in result.hits],
             "facets": {k: [[v, n] for v, n in vals] for k, vals in result.facets.items() if vals},
         }, ensure_ascii=False, indent=2))
@@ -244,8 +253,12 @@ def search(ctx: click.Context, query: str, languages, source_ids, countries, sin
         a = hit.article
         when = a.date.astimezone(tz).strftime("%Y-%m-%d %H:%M") if a.date else "?"
         console.print(Text(f"{n}. ", style="bold") + Text(a.title or "(no title)", style="bold"))
+        labels = " · ".join(filter(None, [", ".join(a.topics or []), a.sentiment,
+                                          f"risk {a.risk_score:.2f}" if a.risk_score else None]))
         console.print(Text(f"   {a.outlet or a.source_id} · {a.country or '?'} · {a.language} · {when} · {a.id}",
                            style="dim"))
+        if labels:
+            console.print(Text(f"   {labels}", style="cyan"))
         console.print(Text("   ") + _marked(hit.snippet))
     if facets:
         for name, values in result.facets.items():
@@ -278,6 +291,10 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
         ("fetched", article.fetched_at.astimezone(tz).isoformat() if article.fetched_at else "?"),
         ("authors", ", ".join(article.authors) or "—"),
         ("relevance", f"{article.relevance_score} — {', '.join(article.relevance_terms)}"),
+        ("topics", ", ".join(article.topics or []) or "—"),
+        ("sentiment", f"{article.sentiment} ({article.sentiment_score})" if article.sentiment else "—"),
+        ("sensitive", ", ".join(article.sensitive_themes or []) or "—"),
+        ("risk", f"{article.risk_score}" if article.risk_score is not None else "—"),
         ("story", article.story_id or "—"),
         ("duplicate of", article.duplicate_of or "—"),
         ("evidence", f"{article.warc_file} @ {article.warc_offset}" if article.warc_file else "—"),
@@ -288,6 +305,19 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
     hits = article.reasons.get("relevance", {}).get("hits", [])
     if hits:
         console.print("[bold]why relevant[/]: " + "; ".join(f"{h['surface']} ({h['field']})" for h in hits[:12]))
+    for reason in article.reasons.get("classification", {}).get("reasons", []):
+        features = ", ".join(f"{name}" for name, _ in reason.get("features", [])[:5])
+        console.print(f"[bold]why {reason['label']}[/]: terms {', '.join(reason.get('terms', [])[:8]) or '—'}; "
+                      f"features {features or '—'}")
+    findings = article.reasons.get("sensitive", {}).get("findings", [])
+    if findings:
+        console.print("[bold]sensitive findings[/]: " + "; ".join(
+            f"{f['surface']} ({f['theme']}, severity {f['severity']})" for f in findings[:12]))
+    for reason in article.reasons.get("risk", {}).get("reasons", []):
+        console.print(f"[bold]risk[/] +{reason['weight']}: {reason['kind']} — {reason['evidence']}")
+    correction = article.reasons.get("correction")
+    if correction:
+        console.print(f"[bold]corrected by[/] {correction['by']} at {correction['at']}: {correction.get('note', '')}")
     console.print()
     console.print(Text(article.text))
 
@@ -491,3 +521,14 @@ def index_flush(ctx: click.Context) -> None:
     backend = open_backend(settings)
     report = backend.flush()
     console.print(f"sent {len(report.written)}; still waiting: {backend.outbox.depth()}")
+
+
+def _register_commands() -> None:
+    """Commands that live in hpmon/commands/, one module per area."""
+    from hpmon.commands.understand import label, stories
+
+    main.add_command(label)
+    main.add_command(stories)
+
+
+_register_commands()

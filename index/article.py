@@ -19,6 +19,7 @@ FACET_FIELDS: dict[str, str] = {
     "sentiment": "sentiment",
     "theme": "sensitive_themes",
     "flag": "flags",
+    "story": "story_id",
 }
 
 

@@ -1,6 +1,7 @@
 """The pipeline: the one place that chains the stages, top to bottom.
 
-    page bytes ─► decode ─► extract ─► language ─► relevance ─► exact duplicates ─► index
+    page bytes ─► decode ─► extract ─► language ─► relevance ─► duplicates and story
+               ─► classify (topics, sentiment) ─► flag (sensitive themes, facts, risk) ─► index
 
 A stage either passes its result on or returns ``Dropped`` with a reason; nothing is
 dropped silently. ``analyze_*`` runs the stages without writing anything (``hpmon
@@ -10,8 +11,10 @@ analyze``); ``process_page`` also indexes (crawls and ``hpmon ingest``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -26,6 +29,13 @@ from pipeline.extract import decode_html, extract_article
 from pipeline.language import LanguageDetector, LanguageGuess
 from pipeline.outcome import Dropped
 from pipeline.relevance import Relevance, score_relevance
+from pipeline.stories import StoryMatch, StoryStore
+
+if TYPE_CHECKING:
+    from classifiers.facts import FactChecker
+    from classifiers.models import Prediction, TrainedModels
+    from classifiers.risk import Risk, RiskScorer
+    from classifiers.sensitive import SensitiveDetector, SensitiveResult
 
 
 @dataclass
@@ -57,6 +67,10 @@ class Analysis:
     relevance: Relevance | None = None
     article: Article | None = None  # built when relevant
     duplicate_of: str | None = None
+    story: StoryMatch | None = None
+    prediction: Prediction | None = None
+    sensitive: SensitiveResult | None = None
+    risk: Risk | None = None
     dropped: Dropped | None = None
 
     def to_public(self, input_id: str) -> dict:
@@ -70,11 +84,18 @@ class Analysis:
             "relevance": {"score": round(self.relevance.score, 4), "terms": self.relevance.terms,
                           "hits": [h.__dict__ for h in self.relevance.hits],
                           "rejected": [r.__dict__ for r in self.relevance.rejected]} if self.relevance else None,
-            "topics": article.topics if article else None,
-            "sentiment": None,
-            "sensitive": None,
-            "risk": None,
+            "topics": self.prediction.to_dict()["topics"] if self.prediction else None,
+            "topic_reasons": [r.to_dict() for r in self.prediction.reasons if r.kind == "topic"]
+            if self.prediction else None,
+            "sentiment": {"label": self.prediction.sentiment[0], "score": round(self.prediction.sentiment[1], 4),
+                          "reasons": [r.to_dict() for r in self.prediction.reasons if r.kind == "sentiment"]}
+            if self.prediction else None,
+            "sensitive": {"themes": self.sensitive.themes,
+                          "findings": [f.to_dict() for f in self.sensitive.findings]} if self.sensitive else None,
+            "risk": self.risk.to_dict() if self.risk else None,
             "story_id": article.story_id if article else None,
+            "story": {"how": self.story.how, "score": self.story.score, "matched": self.story.matched}
+            if self.story else None,
             "duplicate_of": self.duplicate_of,
             "dropped": {"stage": self.dropped.stage, "reason": self.dropped.reason, "detail": self.dropped.detail}
             if self.dropped else None,
@@ -102,6 +123,10 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(" ".join(fold(text).split()).encode("utf-8")).hexdigest()[:20]
 
 
+def _published_before(a: Article, b: Article) -> bool:
+    return a.published_at is not None and b.published_at is not None and a.published_at < b.published_at
+
+
 def _domain(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
@@ -111,13 +136,22 @@ class Pipeline:
 
     def __init__(self, *, city: CityProfile, backend: Backend | None, sources: dict[str, Source] | None = None,
                  outlets: dict[str, dict] | None = None, detector: LanguageDetector | None = None,
-                 min_text_chars: int = 80) -> None:
+                 min_text_chars: int = 80, models: TrainedModels | None = None,
+                 sensitive: SensitiveDetector | None = None, facts: FactChecker | None = None,
+                 risk: RiskScorer | None = None, stories: StoryStore | None = None,
+                 on_indexed: list[Callable[[Article, Analysis], None]] | None = None) -> None:
         self.city = city
         self.backend = backend
         self.sources = sources or {}
         self.outlets = outlets or {}
         self.detector = detector or LanguageDetector()
         self.min_text_chars = min_text_chars
+        self.models = models
+        self.sensitive = sensitive
+        self.facts = facts
+        self.risk = risk
+        self.stories = stories
+        self.on_indexed = on_indexed or []
         self.tz = ZoneInfo(city.timezone)
 
     # -- inputs ----------------------------------------------------------------------------
@@ -180,19 +214,81 @@ class Pipeline:
                                        score=round(analysis.relevance.score, 4))
             return analysis
         article = self._article(draft, analysis.language, analysis.relevance)
-        if self.backend is not None:
-            original = self.backend.find_by_content_hash(article.content_hash)
-            if original is not None and original.id != article.id:
-                article.duplicate_of = original.id
-                article.story_id = original.story_id or original.id
-                analysis.duplicate_of = original.id
-            else:
-                previous = self.backend.get(article.id)
-                article.story_id = (previous.story_id if previous else None) or article.id
-        else:
-            article.story_id = article.id
+        self._stage_duplicates(article, analysis, record=False)
+        self._stage_classify(article, analysis)
+        self._stage_flag(article, analysis, draft)
         analysis.article = article
         return analysis
+
+    def _stage_duplicates(self, article: Article, analysis: Analysis, *, record: bool) -> None:
+        """Exact copies point at their original; every article joins a story (its own when new)."""
+        article.duplicate_of = None
+        original = self.backend.find_by_content_hash(article.content_hash) if self.backend is not None else None
+        if original is not None and original.id != article.id:
+            if record and _published_before(article, original) and original.duplicate_of is None:
+                # the copy seen first is the later one: the older article is the original
+                original.duplicate_of = article.id
+                self.backend.upsert([original])
+            else:
+                article.duplicate_of = original.duplicate_of or original.id
+                analysis.duplicate_of = article.duplicate_of
+        if self.stories is not None and record:
+            analysis.story = self.stories.assign(
+                article_id=article.id, title=article.title, text=article.text, date=article.date,
+                language=article.language, outlet=article.outlet, country=article.country,
+                places=article.relevance_terms)
+            article.story_id = analysis.story.story_id
+        elif self.stories is not None:
+            known = self.stories.story_of(article.id)
+            article.story_id = known or (original.story_id or original.id if original else article.id)
+        elif original is not None and original.id != article.id:
+            article.story_id = original.story_id or original.id
+        else:
+            previous = self.backend.get(article.id) if self.backend is not None else None
+            article.story_id = (previous.story_id if previous else None) or article.id
+        if article.story_id:
+            article.reasons["story"] = {"story_id": article.story_id,
+                                        "how": analysis.story.how if analysis.story else None,
+                                        "matched": analysis.story.matched if analysis.story else None,
+                                        "duplicate_of": article.duplicate_of}
+
+    def _stage_classify(self, article: Article, analysis: Analysis) -> None:
+        """Topics and sentiment from the trained models, with their reasons."""
+        if self.models is None:
+            return
+        prediction = self.models.predict(article.title, article.text, article.language)
+        analysis.prediction = prediction
+        article.topics = prediction.topic_labels
+        article.sentiment, article.sentiment_score = prediction.sentiment[0], round(prediction.sentiment[1], 4)
+        article.reasons["classification"] = prediction.to_dict()
+
+    def _stage_flag(self, article: Article, analysis: Analysis, draft: Draft) -> None:
+        """Sensitive themes, figures that contradict the reference facts, and the risk score."""
+        if self.sensitive is None:
+            return
+        result = self.sensitive.detect(article.title, article.text, article.language)
+        analysis.sensitive = result
+        article.sensitive_themes = result.themes
+        article.reasons["sensitive"] = result.to_dict()
+        if self.risk is None:
+            return
+        conflicts = []
+        if self.facts is not None:
+            when = article.date.astimezone(self.tz).date() if article.date else None
+            conflicts = self.facts.check_facts(article.text, article.language, when)
+        source = self.sources.get(article.source_id)
+        outlet_info = self.outlets.get(_domain(article.url), {})
+        risk = self.risk.score(
+            result,
+            sentiment_label=article.sentiment, sentiment_probability=article.sentiment_score,
+            outlet_profile=(source.profile if source else None) or outlet_info.get("profile"),
+            outlet_name=article.outlet, fact_conflicts=conflicts,
+        )
+        analysis.risk = risk
+        article.risk_score = round(risk.score, 4)
+        article.reasons["risk"] = risk.to_dict()
+        if risk.queued:
+            article.flags = sorted(set(article.flags) | {"rebuttal_queue"})
 
     def _article(self, draft: Draft, language: LanguageGuess, relevance: Relevance) -> Article:
         country = draft.country
@@ -224,10 +320,13 @@ class Pipeline:
         if self.backend is None:
             raise RuntimeError("this pipeline has no index to write to")
         article = analysis.article
+        self._stage_duplicates(article, analysis, record=True)
         new = self.backend.get(article.id) is None
         report = self.backend.upsert([article])
-        if article.id in report.errors:
+        if article.id in report.errors and not report.errors[article.id].startswith("queued"):
             return Dropped("index", "index_error", report.errors[article.id])
+        for hook in self.on_indexed:
+            hook(article, analysis)
         return Indexed(article=article, new=new, duplicate=article.duplicate_of is not None)
 
 

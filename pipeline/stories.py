@@ -35,10 +35,11 @@ _PARAMS = [
     for i in range(NUM_PERM)
 ]
 _NUMBER = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
-_STOP = frozenset(fold(w) for w in (
+_STOP_WORDS = (  # frequent function words that make openings look alike
     "của và là các những được cho với trong này có một người đã sẽ không từ theo tại đến về khi như "
     "the and for with from that this have has are was were will said says into over after about their "
-    "les des une dans pour avec sur est par qui que plus aux").split())
+    "les des une dans pour avec sur est par qui que plus aux")
+_STOP = frozenset(fold(w) for w in _STOP_WORDS.split(" "))
 
 
 def tokens(text: str) -> list[str]:
@@ -202,8 +203,8 @@ class StoryStore:
         lo, hi = (when - self.window).isoformat(), (when + self.window).isoformat()
         shared: Counter = Counter()
         marks = ",".join("?" * len(anchors))
-        for (cand, anchor) in self._conn.execute(
-                f"SELECT article_id, anchor FROM anchors WHERE anchor IN ({marks}) AND date BETWEEN ? AND ?",
+        for (cand,) in self._conn.execute(
+                f"SELECT article_id FROM anchors WHERE anchor IN ({marks}) AND date BETWEEN ? AND ?",
                 [*anchors, lo, hi]):
             shared[cand] += 1
         mine = _vector(f"{title}\n{text[:600]}")

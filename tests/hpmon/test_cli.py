@@ -46,11 +46,13 @@ def test_analyze_follows_the_public_contract(hpmon):
     assert [r["id"] for r in results] == ["a", "b", "c"]
     for r in results:
         assert set(r) >= CONTRACT_KEYS
-        assert r["sentiment"] is None and r["risk"] is None  # not computed yet: null, as documented
+        assert r["topics"] is None and r["sentiment"] is None  # no trained model in this home: null
     a, b, c = results
     assert a["language"] == "vi" and a["relevant"] and "Lạch Huyện" in a["relevance"]["terms"]
     assert b["language"] == "en" and b["relevant"] and b["story_id"]
+    assert a["risk"]["score"] < 0.3 and a["sensitive"]["themes"] == []  # a port story is not flagged
     assert not c["relevant"] and c["relevance"]["score"] < 0.5 and c["story_id"] is None
+    assert c["risk"] is None and c["sensitive"] is None  # only relevant articles are scored
 
 
 def test_analyze_never_crashes_on_bad_input(hpmon):
