@@ -82,8 +82,9 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
     from pipeline.process import Pipeline
     from pipeline.stories import StoryStore
 
+    city = city or load_city(settings)
     return Pipeline(
-        city=city or load_city(settings),
+        city=city,
         backend=backend,
         sources={s.id: s for s in sources},
         outlets=load_outlets(settings),
@@ -93,7 +94,26 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         facts=FactChecker.from_config(settings.config_dir),
         risk=RiskScorer.from_config(settings.config_dir),
         stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,
+        on_indexed=[rebuttal_queue_hook(settings, city.timezone)] if record_stories else [],
     )
+
+
+def rebuttal_queue_hook(settings: Settings, timezone: str):
+    """After indexing: an article at or above the risk threshold enters the rebuttal queue
+    (its story's case), with its evidence frozen."""
+    from index.cases import CaseStore
+    from pipeline.evidence import enter_queue, queue_threshold
+
+    store = CaseStore(settings.app_db_path)
+    threshold = queue_threshold(settings.config_dir)
+
+    def hook(article, analysis) -> None:
+        case_id = enter_queue(store, article, article.risk_score, threshold, settings.warc_dir,
+                              settings.home / "evidence", timezone=timezone)
+        if case_id is not None:
+            analysis.case_id = case_id
+
+    return hook
 
 
 def search_names(city: CityProfile, sources: list[Source]) -> dict[str | None, list[str]]:

@@ -525,10 +525,11 @@ def index_flush(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     """Commands that live in hpmon/commands/, one module per area."""
+    from hpmon.commands.cases import cases, evidence, library, recheck
     from hpmon.commands.understand import label, stories
 
-    main.add_command(label)
-    main.add_command(stories)
+    for command in (label, stories, cases, evidence, recheck, library):
+        main.add_command(command)
 
 
 _register_commands()

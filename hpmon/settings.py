@@ -64,6 +64,8 @@ class Settings(BaseSettings):
                     '{"sotttt": ["a@x.vn"]} (JSON in HPMON_RECIPIENTS); addresses never live in the repository.',
     )
     webhooks: dict[str, str] = Field(default_factory=dict, description="Named webhook URLs (JSON in HPMON_WEBHOOKS).")
+    approvers: list[str] = Field(
+        default_factory=list, description="Users who may approve and publish a rebuttal (the approver role).")
     # -- web app -------------------------------------------------------------------------
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web app (links in alerts, digests).")
     web_host: str = Field("127.0.0.1", description="Address `hpmon serve` listens on.")

@@ -71,6 +71,7 @@ class Analysis:
     prediction: Prediction | None = None
     sensitive: SensitiveResult | None = None
     risk: Risk | None = None
+    case_id: int | None = None  # the rebuttal case the article entered, if any
     dropped: Dropped | None = None
 
     def to_public(self, input_id: str) -> dict:

@@ -236,3 +236,21 @@ def test_sync_to_elasticsearch_gives_the_same_search_results(site_hpmon, first_c
         client = Elasticsearch(os.environ["HPMON_ES_URL"])
         client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
         client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-v*")
+
+
+def test_sovereignty_article_enters_the_rebuttal_queue_with_frozen_evidence(site_hpmon, first_crawl, index, manifest):
+    from index.cases import CaseStore
+
+    sovereignty = [a for a in manifest["articles"] if a["relevant"] and "sovereignty" in a["why"].lower()]
+    assert sovereignty
+    stored = _stored(index)
+    store = CaseStore(site_hpmon.home / "hpmon.sqlite")
+    for a in sovereignty:
+        article = stored[_expected_path(a)]
+        assert "sovereignty" in (article.sensitive_themes or []) and article.risk_score >= 0.3
+        assert "rebuttal_queue" in article.flags
+    out = site_hpmon.run("cases", "list").stdout
+    assert "new" in out or "mới" in out.lower()
+    port_articles = [x for x in stored.values() if "Lạch Huyện" in x.relevance_terms and x.language == "vi"]
+    assert port_articles and all((x.risk_score or 0) < 0.3 for x in port_articles)  # the port is not flagged
+    store.close()
