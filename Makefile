@@ -30,6 +30,7 @@ demo: setup
 	$(BIN)/python scripts/demo.py
 
 test: setup
+	scripts/system-deps.sh
 	$(BIN)/ruff check .
 	scripts/test.sh $(PYTEST_ARGS)
 

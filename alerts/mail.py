@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,18 @@ class MailError(RuntimeError):
         self.transient = transient
 
 
+@lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """One TLS context per CA file (loading the system certificates is slow)."""
+    return ssl.create_default_context(cafile=ca_file)
+
+
 def send_mail(config: SmtpConfig, message: EmailMessage) -> None:
     """Hand one message to the SMTP server. Raises MailError (transient for connection
     problems and 4xx answers, permanent for 5xx answers and refused recipients)."""
     if "From" not in message:
         message["From"] = config.sender
-    context = ssl.create_default_context(cafile=config.ca_file)
+    context = _tls_context(config.ca_file) if config.security != "none" else None
     try:
         if config.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)

@@ -149,8 +149,11 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
     if missing:
         raise click.ClickException(f"not a file or URL: {', '.join(missing)}")
     if files:
+        from pipeline.process import Indexed
+
         backend = open_backend(settings)
         pipeline = build_pipeline(settings, backend, [])
+        new_articles = []
         for path in files:
             pages = _pages_from_warc(path) if path.name.endswith((".warc", ".warc.gz")) else [_page_from_file(path)]
             try:
@@ -160,9 +163,15 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
                         console.print(f"[yellow]dropped[/] {page.url}: {outcome}")
                     else:
                         state = "duplicate" if outcome.duplicate else ("new" if outcome.new else "updated")
+                        if isinstance(outcome, Indexed) and outcome.new:
+                            new_articles.append(outcome.article)
                         console.print(f"[green]indexed[/] {outcome.article.id} ({state}) {outcome.article.title}")
             except Exception as exc:  # a corrupt WARC or unreadable file: say why, go on
                 console.print(f"[red]failed[/] {path}: {type(exc).__name__}: {exc}")
+        if new_articles:
+            from hpmon.commands.alerts import process_new_articles
+
+            process_new_articles(settings, backend, new_articles)
         backend.close()
     if urls:
         from hpmon.crawl import run_crawl
@@ -525,10 +534,12 @@ def index_flush(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     """Commands that live in hpmon/commands/, one module per area."""
+    from hpmon.commands.alerts import alerts
     from hpmon.commands.cases import cases, evidence, library, recheck
+    from hpmon.commands.serve import serve, users
     from hpmon.commands.understand import label, stories
 
-    for command in (label, stories, cases, evidence, recheck, library):
+    for command in (label, stories, cases, evidence, recheck, library, alerts, serve, users):
         main.add_command(command)
 
 

@@ -51,6 +51,7 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         console=console, transient=True) if show_progress else None
     counts = {"pages": 0, "indexed": 0}
+    new_articles = []
     task = progress.add_task("crawling…") if progress else None
 
     def on_item(item, response, spider):  # scrapy signal
@@ -58,6 +59,8 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
 
         counts["pages"] += 1
         counts["indexed"] += isinstance(item, Indexed)
+        if isinstance(item, Indexed) and item.new:
+            new_articles.append(item.article)
         if progress is not None:
             progress.update(task, description=f"crawling… {counts['pages']} pages, {counts['indexed']} indexed")
 
@@ -68,6 +71,10 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
     with progress or nullcontext():
         process.start()
     archive.close()
+    if new_articles:  # alerts go out minutes after the articles are crawled
+        from hpmon.commands.alerts import process_new_articles
+
+        process_new_articles(settings, backend, new_articles)
     rows = summarize(crawler.stats.get_stats(), sources)
     state.finish_run(run_id, {"sources": [r.to_dict() for r in rows], "warc": archive.path.name})
     logger.info("run %s finished: %s", run_id, [r.to_dict() for r in rows])

@@ -1,0 +1,517 @@
+"""The alert log and delivery: every alert is written before anything is sent, each delivery
+(alert × address or webhook) carries an idempotency key, and sending retries with backoff.
+
+Tables (in the office's database, ``settings.app_db_path``):
+
+- ``alert_log``: one row per alert (rule, story, severity, what the message shows as JSON).
+- ``alert_members``: the articles folded into an alert (the first one and later copies).
+- ``alert_deliveries``: one row per alert × recipient address or webhook, with its state
+  ``pending`` → ``sending`` → ``sent`` (or ``failed`` for good, or ``expired``).
+- ``alert_attempts``: every attempt with its outcome, for ``hpmon alerts history``.
+
+Exactly once, as far as SMTP allows: a delivery is *claimed* (``sending``, committed) before
+the message goes out and marked ``sent`` right after the server accepts it, so a delivery
+marked sent is never sent again, and two deliverers never send the same one. The one window
+left is a crash (or a lost reply) after the server accepted the message and before ``sent``
+is committed: the claim then expires after ``lease`` and the message is sent again, with the
+same Message-ID / idempotency key, so mail clients and receivers that de-duplicate on them
+show it once. SMTP offers no way to ask a server whether it already has a message, so that
+window cannot be closed from this side; it is a few milliseconds per message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_log (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    rule TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    story_key TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_log_rule_story ON alert_log(rule, story_key, created_at);
+CREATE INDEX IF NOT EXISTS alert_log_created ON alert_log(created_at);
+CREATE TABLE IF NOT EXISTS alert_members (
+    alert_id INTEGER NOT NULL REFERENCES alert_log(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (alert_id, article_id)
+);
+CREATE INDEX IF NOT EXISTS alert_members_rule_article ON alert_members(rule, article_id);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alert_log(id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    language TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    claimed_at TEXT,
+    sent_at TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS alert_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES alert_deliveries(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS alert_attempts_delivery ON alert_attempts(delivery_id);
+"""
+
+DeliveryState = Literal["pending", "sending", "sent", "failed", "expired"]
+STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "expired")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def idempotency_key(alert_uid: str, channel: str, target: str) -> str:
+    """The key of one delivery: the same alert to the same address or webhook always has the
+    same key (it becomes the e-mail's Message-ID and the webhook's Idempotency-Key)."""
+    digest = hashlib.sha256(f"{channel}\x00{target.strip().lower()}".encode()).hexdigest()[:16]
+    return f"{alert_uid}.{channel[0]}{digest}"
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+@dataclass
+class AlertRecord:
+    """One alert as logged: what the message shows (``payload``) and the folded articles."""
+
+    id: int
+    uid: str
+    rule: str
+    kind: str
+    story_key: str
+    severity: str
+    created_at: datetime
+    updated_at: datetime
+    payload: dict[str, Any]
+    members: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def more(self) -> list[dict[str, Any]]:
+        """The copies folded in after the first article."""
+        return self.members[1:]
+
+
+@dataclass
+class DeliveryRow:
+    id: int
+    alert_id: int
+    channel: str
+    target: str
+    recipient: str
+    language: str
+    idempotency_key: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    claimed_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    """A delivery to create with a new alert. ``problem`` set: recorded failed at once (e.g.
+    a recipient name that the settings do not know), so that it shows in the history."""
+
+    channel: str
+    target: str
+    recipient: str
+    language: str
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one attempt: ``sent``, ``retry`` (transient) or ``failed`` (permanent)."""
+
+    outcome: Literal["sent", "retry", "failed"]
+    detail: str = ""
+    retry_after: float | None = None  # seconds, when the other side said so
+    unreachable: bool = False  # the server/endpoint could not be reached: skip its other deliveries this round
+
+    @classmethod
+    def ok(cls, detail: str = "") -> SendResult:
+        return cls("sent", detail)
+
+    @classmethod
+    def retry(cls, detail: str, *, retry_after: float | None = None, unreachable: bool = False) -> SendResult:
+        return cls("retry", detail, retry_after, unreachable)
+
+    @classmethod
+    def failed(cls, detail: str) -> SendResult:
+        return cls("failed", detail)
+
+
+class Channel(Protocol):
+    """A way out (e-mail, webhook): sends one delivery of one alert and says what happened.
+    Must not raise for problems of the other side; those are ``SendResult`` values."""
+
+    name: str
+
+    def send(self, alert: AlertRecord, delivery: DeliveryRow) -> SendResult: ...
+
+    def route(self, delivery: DeliveryRow) -> str:
+        """Deliveries with the same route share a server: when one finds it unreachable, the
+        others wait for the next round instead of each timing out."""
+
+
+@dataclass
+class DeliveryReport:
+    """What a delivery round did: counts, and the reason of each failure or retry."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    expired: int = 0
+    deferred: int = 0  # not attempted: their server was found unreachable this round
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retried + self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "retried": self.retried, "failed": self.failed, "expired": self.expired,
+                "deferred": self.deferred, "errors": list(self.errors)}
+
+
+# -- the log --------------------------------------------------------------------------------
+
+
+class AlertLog:
+    """The alert tables in one SQLite file (WAL). Safe to share between threads."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent deliverers serialise."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def rule_has_article(self, rule: str, article_id: str) -> bool:
+        """Whether this article is already part of an alert of this rule (then it never fires again)."""
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM alert_members WHERE rule = ? AND article_id = ? LIMIT 1",
+                                     (rule, article_id)).fetchone()
+        return row is not None
+
+    def open_alert(self, rule: str, story_key: str, since: datetime) -> int | None:
+        """The id of this rule's alert for this story created at or after ``since`` (the
+        throttle window), which new copies fold into; None when there is none."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id FROM alert_log WHERE rule = ? AND story_key = ? AND created_at >= ? "
+                "ORDER BY created_at LIMIT 1", (rule, story_key, _iso(since))).fetchone()
+        return row["id"] if row else None
+
+    def create_alert(self, *, rule: str, kind: str, story_key: str, severity: str, payload: dict[str, Any],
+                     members: list[tuple[str, dict[str, Any]]], deliveries: list[DeliverySpec]) -> int:
+        """Write a new alert, its first article(s) and one delivery per recipient in one
+        transaction (before anything is sent). Returns the alert id."""
+        now = self.clock()
+        uid = uuid.uuid4().hex
+        with self._tx() as conn:
+            alert_id = conn.execute(
+                "INSERT INTO alert_log(uid, rule, kind, story_key, severity, created_at, updated_at, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid, rule, kind, story_key, severity, _iso(now), _iso(now), json.dumps(payload, ensure_ascii=False)),
+            ).lastrowid
+            assert alert_id is not None
+            for position, (article_id, summary) in enumerate(members):
+                conn.execute(
+                    "INSERT OR IGNORE INTO alert_members(alert_id, rule, article_id, position, added_at, summary) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (alert_id, rule, article_id, position, _iso(now), json.dumps(summary, ensure_ascii=False)))
+            for spec in deliveries:
+                key = idempotency_key(uid, spec.channel, spec.target)
+                state = "failed" if spec.problem else "pending"
+                delivery_id = conn.execute(
+                    "INSERT OR IGNORE INTO alert_deliveries(alert_id, channel, target, recipient, language, "
+                    "idempotency_key, state, next_attempt_at, last_error, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (alert_id, spec.channel, spec.target, spec.recipient, spec.language, key, state, _iso(now),
+                     spec.problem, _iso(now))).lastrowid
+                if spec.problem and delivery_id:
+                    conn.execute("INSERT INTO alert_attempts(delivery_id, at, outcome, detail) VALUES (?, ?, ?, ?)",
+                                 (delivery_id, _iso(now), "failed", spec.problem))
+        return int(alert_id)
+
+    def add_member(self, alert_id: int, rule: str, article_id: str, summary: dict[str, Any]) -> bool:
+        """Fold a copy of the story into an existing alert (the alert is updated, no new
+        message is created). Returns False when the article was already there."""
+        now = self.clock()
+        with self._tx() as conn:
+            position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM alert_members WHERE alert_id = ?",
+                                    (alert_id,)).fetchone()[0]
+            added = conn.execute(
+                "INSERT OR IGNORE INTO alert_members(alert_id, rule, article_id, position, added_at, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (alert_id, rule, article_id, position, _iso(now), json.dumps(summary, ensure_ascii=False))).rowcount
+            if added:
+                conn.execute("UPDATE alert_log SET updated_at = ? WHERE id = ?", (_iso(now), alert_id))
+        return bool(added)
+
+    def get_alert(self, alert_id: int) -> AlertRecord | None:
+        """The alert with its members in the order they arrived, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM alert_log WHERE id = ?", (alert_id,)).fetchone()
+            if row is None:
+                return None
+            members = self._conn.execute(
+                "SELECT article_id, summary FROM alert_members WHERE alert_id = ? ORDER BY position",
+                (alert_id,)).fetchall()
+        return AlertRecord(
+            id=row["id"], uid=row["uid"], rule=row["rule"], kind=row["kind"], story_key=row["story_key"],
+            severity=row["severity"], created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]), payload=json.loads(row["payload"]),
+            members=[{"id": m["article_id"], **json.loads(m["summary"])} for m in members],
+        )
+
+    def alerts(self, *, rule: str | None = None, state: str | None = None, limit: int = 50) -> list[AlertRecord]:
+        """The latest alerts, newest first, optionally of one rule or with a delivery in ``state``."""
+        conds, params = [], []
+        if rule:
+            conds.append("rule = ?")
+            params.append(rule)
+        if state:
+            conds.append("id IN (SELECT alert_id FROM alert_deliveries WHERE state = ?)")
+            params.append(state)
+        where = " AND ".join(conds) or "1"
+        with self._lock:
+            ids = [r[0] for r in self._conn.execute(
+                f"SELECT id FROM alert_log WHERE {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                [*params, limit]).fetchall()]
+        return [a for a in (self.get_alert(i) for i in ids) if a is not None]
+
+    # -- deliveries --------------------------------------------------------------------------
+
+    @staticmethod
+    def _delivery(row: sqlite3.Row) -> DeliveryRow:
+        return DeliveryRow(
+            id=row["id"], alert_id=row["alert_id"], channel=row["channel"], target=row["target"],
+            recipient=row["recipient"], language=row["language"], idempotency_key=row["idempotency_key"],
+            state=row["state"], attempts=row["attempts"],
+            next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]), claimed_at=_dt(row["claimed_at"]),
+            sent_at=_dt(row["sent_at"]), last_error=row["last_error"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
+    def deliveries(self, alert_id: int) -> list[DeliveryRow]:
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM alert_deliveries WHERE alert_id = ? ORDER BY id",
+                                      (alert_id,)).fetchall()
+        return [self._delivery(r) for r in rows]
+
+    def attempts(self, delivery_id: int) -> list[tuple[datetime, str, str | None]]:
+        """Every attempt of a delivery: (when, outcome, detail), oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT at, outcome, detail FROM alert_attempts WHERE delivery_id = ? "
+                                      "ORDER BY id", (delivery_id,)).fetchall()
+        return [(datetime.fromisoformat(r["at"]), r["outcome"], r["detail"]) for r in rows]
+
+    def due(self, now: datetime, lease: timedelta, *, ignore_backoff: bool = False) -> list[DeliveryRow]:
+        """Deliveries to attempt now: pending ones whose backoff has passed, and claims older
+        than ``lease`` (their deliverer crashed mid-send), oldest first."""
+        due_at = "9999" if ignore_backoff else _iso(now)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM alert_deliveries WHERE (state = 'pending' AND next_attempt_at <= ?) "
+                "OR (state = 'sending' AND claimed_at <= ?) ORDER BY created_at, id",
+                (due_at, _iso(now - lease))).fetchall()
+        return [self._delivery(r) for r in rows]
+
+    def claim(self, delivery: DeliveryRow, now: datetime, lease: timedelta) -> bool:
+        """Take a delivery for sending (committed before sending). False when another
+        deliverer took it or it was sent meanwhile."""
+        with self._tx() as conn:
+            changed = conn.execute(
+                "UPDATE alert_deliveries SET state = 'sending', claimed_at = ? WHERE id = ? AND "
+                "(state = 'pending' OR (state = 'sending' AND claimed_at <= ?))",
+                (_iso(now), delivery.id, _iso(now - lease))).rowcount
+        return changed == 1
+
+    def release(self, delivery_id: int) -> None:
+        """Give a claimed delivery back untouched (not attempted this round)."""
+        with self._tx() as conn:
+            conn.execute("UPDATE alert_deliveries SET state = 'pending', claimed_at = NULL "
+                         "WHERE id = ? AND state = 'sending'", (delivery_id,))
+
+    def record(self, delivery_id: int, now: datetime, result: SendResult, *,
+               next_attempt_at: datetime | None = None, expire: bool = False) -> str:
+        """Record an attempt's outcome and move the delivery to its next state; returns that state."""
+        if result.outcome == "sent":
+            state = "sent"
+        elif result.outcome == "failed":
+            state = "failed"
+        else:
+            state = "expired" if expire else "pending"
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE alert_deliveries SET state = ?, attempts = attempts + 1, claimed_at = NULL, "
+                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+                "last_error = CASE WHEN ? = 'sent' THEN last_error ELSE ? END, "
+                "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                (state, state, _iso(now), state, result.detail, _iso(next_attempt_at) if next_attempt_at else None,
+                 delivery_id))
+            conn.execute("INSERT INTO alert_attempts(delivery_id, at, outcome, detail) VALUES (?, ?, ?, ?)",
+                         (delivery_id, _iso(now), result.outcome if state != "expired" else "expired",
+                          result.detail[:1000]))
+        return state
+
+    def counts(self) -> dict[str, int]:
+        """Deliveries per state (every state present, zero included)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT state, count(*) FROM alert_deliveries GROUP BY state").fetchall()
+        out = dict.fromkeys(STATES, 0)
+        out.update({r[0]: r[1] for r in rows})
+        return out
+
+
+# -- the delivery round ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: ``first`` after the first failure, doubling up to ``cap``; a
+    delivery still failing ``give_up_after`` its creation is marked expired (with its reasons)."""
+
+    first: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(minutes=30)
+    give_up_after: timedelta = timedelta(days=7)
+    lease: timedelta = timedelta(minutes=10)
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt (at least what the server asked)."""
+        wait = min(self.cap, self.first * (2 ** max(0, attempts - 1)))
+        if retry_after is not None:
+            wait = max(wait, min(timedelta(seconds=retry_after), self.cap))
+        return wait
+
+
+class Deliverer:
+    """Sends what is due in the alert log through the channels, one attempt per delivery per round."""
+
+    def __init__(self, log: AlertLog, channels: dict[str, Channel], *, policy: RetryPolicy | None = None) -> None:
+        self.log = log
+        self.channels = channels
+        self.policy = policy or RetryPolicy()
+
+    def deliver_pending(self, *, ignore_backoff: bool = False) -> DeliveryReport:
+        """Attempt every due delivery once; returns what happened. A server found unreachable
+        defers its other deliveries to the next round instead of timing out on each."""
+        report = DeliveryReport()
+        now = self.log.clock()
+        unreachable: set[str] = set()
+        alerts: dict[int, AlertRecord | None] = {}
+        for delivery in self.log.due(now, self.policy.lease, ignore_backoff=ignore_backoff):
+            channel = self.channels.get(delivery.channel)
+            route = f"{delivery.channel}:{channel.route(delivery)}" if channel else delivery.channel
+            if route in unreachable:
+                report.deferred += 1
+                continue
+            if not self.log.claim(delivery, self.log.clock(), self.policy.lease):
+                continue
+            if delivery.alert_id not in alerts:
+                alerts[delivery.alert_id] = self.log.get_alert(delivery.alert_id)
+            alert = alerts[delivery.alert_id]
+            if channel is None or alert is None:
+                result = SendResult.failed(f"no channel {delivery.channel!r}" if channel is None else "alert missing")
+            else:
+                try:
+                    result = channel.send(alert, delivery)
+                except Exception as exc:  # a bug in a channel must not lose the delivery: retry later
+                    logger.exception("channel %s raised on delivery %s", delivery.channel, delivery.id)
+                    result = SendResult.retry(f"{type(exc).__name__}: {exc}")
+            self._record(delivery, result, report)
+            if result.outcome == "retry" and result.unreachable:
+                unreachable.add(route)
+        return report
+
+    def _record(self, delivery: DeliveryRow, result: SendResult, report: DeliveryReport) -> None:
+        now = self.log.clock()
+        attempts = delivery.attempts + 1
+        expire = result.outcome == "retry" and now - delivery.created_at >= self.policy.give_up_after
+        next_at = now + self.policy.delay(attempts, result.retry_after) if result.outcome == "retry" else None
+        state = self.log.record(delivery.id, now, result, next_attempt_at=next_at, expire=expire)
+        what = f"{delivery.channel} {delivery.recipient}/{delivery.target} (alert {delivery.alert_id})"
+        if state == "sent":
+            report.sent += 1
+            logger.info("sent %s", what)
+        elif state == "failed":
+            report.failed += 1
+            report.errors.append(f"{what}: {result.detail}")
+            logger.warning("delivery failed for good: %s: %s", what, result.detail)
+        elif state == "expired":
+            report.expired += 1
+            report.errors.append(f"{what}: gave up: {result.detail}")
+            logger.warning("delivery expired: %s: %s", what, result.detail)
+        else:
+            report.retried += 1
+            report.errors.append(f"{what}: will retry: {result.detail}")
+            logger.info("delivery will be retried: %s: %s", what, result.detail)

@@ -1,0 +1,131 @@
+"""``hpmon serve`` (the web app under uvicorn) and ``hpmon users`` (web accounts)."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from hpmon.settings import Settings
+
+console = Console()
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: the web_host setting, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: the web_port setting, 8000).")
+@click.option("--proxy-headers/--no-proxy-headers", default=False,
+              help="Trust X-Forwarded-* headers (only behind a reverse proxy on this machine).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, proxy_headers: bool) -> None:
+    """Run the analysts' web app."""
+    import uvicorn
+
+    from hpmon.app import init_home, open_backend
+    from web.app import create_app
+    from web.auth import UserStore
+
+    settings = _settings(ctx)
+    init_home(settings)
+    users = UserStore(settings.app_db_path)
+    if not users.list_users():
+        console.print("[yellow]No web user yet.[/] Create one: [bold]hpmon users add NAME --role admin[/]")
+    users.close()
+    app = create_app(settings, open_backend(settings))
+    host, port = host or settings.web_host, port or settings.web_port
+    console.print(f"hpmon web app on http://{host}:{port}/")
+    uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1",
+                server_header=False, access_log=False, log_config=None)
+
+
+@click.group()
+def users() -> None:
+    """Web app accounts: add, passwd, role, disable, enable, list."""
+
+
+def _store(ctx: click.Context):
+    from web.auth import UserStore
+
+    settings = _settings(ctx)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return UserStore(settings.app_db_path)
+
+
+def _run(ctx: click.Context, action) -> None:
+    from web.auth import UserError
+    from web.i18n import Catalogues
+
+    store = _store(ctx)
+    try:
+        action(store)
+    except UserError as exc:
+        raise click.ClickException(Catalogues().gettext("en", str(exc))) from exc
+    finally:
+        store.close()
+
+
+def _password(password: str | None) -> str:
+    return password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "analyst", "admin"]), default="viewer", show_default=True)
+@click.option("--password", help="Password (prompted when omitted: keeps it out of the shell history).")
+@click.pass_context
+def users_add(ctx: click.Context, username: str, role: str, password: str | None) -> None:
+    """Create a web user."""
+    _run(ctx, lambda s: console.print(f"added {s.add_user(username, _password(password), role).username} ({role})"))
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password", help="New password (prompted when omitted).")
+@click.pass_context
+def users_passwd(ctx: click.Context, username: str, password: str | None) -> None:
+    """Set a user's password (ends their sessions)."""
+    _run(ctx, lambda s: console.print(f"password of {s.set_password(username, _password(password)).username} set"))
+
+
+@users.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["viewer", "analyst", "admin"]))
+@click.pass_context
+def users_role(ctx: click.Context, username: str, role: str) -> None:
+    """Change a user's role."""
+    _run(ctx, lambda s: console.print(f"{s.set_role(username, role).username} is now {role}"))
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Disable a user (and log them out)."""
+    _run(ctx, lambda s: console.print(f"{s.set_disabled(username, True).username} disabled"))
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_context
+def users_enable(ctx: click.Context, username: str) -> None:
+    """Enable a disabled user."""
+    _run(ctx, lambda s: console.print(f"{s.set_disabled(username, False).username} enabled"))
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """Every web user with role and state."""
+    def show(store) -> None:
+        table = Table(title="Web users")
+        for col in ("username", "role", "state", "created"):
+            table.add_column(col)
+        for u in store.list_users():
+            table.add_row(u.username, u.role, "disabled" if u.disabled else "active", u.created_at[:19])
+        console.print(table)
+
+    _run(ctx, show)

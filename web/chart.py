@@ -1,0 +1,64 @@
+"""The volume-over-time chart of the search page: an inline SVG drawn on the server (no script)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 600, 120, 18, 6
+MAX_DAYS_AS_DAYS = 120  # a longer span is drawn per month
+
+
+def fill_days(counts: list[tuple[str, int]], interval: str) -> list[tuple[str, int]]:
+    """Every day (or month) between the first and last bucket, missing ones at zero."""
+    if not counts:
+        return []
+    known = dict(counts)
+    first, last = date.fromisoformat(counts[0][0]), date.fromisoformat(counts[-1][0])
+    out: list[tuple[str, int]] = []
+    current = first
+    while current <= last:
+        key = current.isoformat()
+        out.append((key, known.get(key, 0)))
+        if interval == "month":
+            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            current += timedelta(days=1)
+    return out
+
+
+def choose_interval(counts: list[tuple[str, int]]) -> str:
+    """``day`` unless the span is long, then ``month``."""
+    if len(counts) < 2:
+        return "day"
+    span = date.fromisoformat(counts[-1][0]) - date.fromisoformat(counts[0][0])
+    return "month" if span.days > MAX_DAYS_AS_DAYS else "day"
+
+
+def volume_svg(buckets: list[tuple[str, int]], title: str, bar_label: str) -> Markup:
+    """Bars of article counts per bucket with the first and last dates underneath; each bar has a
+    tooltip (``bar_label`` formatted with ``date`` and ``count``). Empty markup for no data."""
+    if not buckets:
+        return Markup("")
+    top = max(n for _, n in buckets) or 1
+    n = len(buckets)
+    step = WIDTH / n
+    gap = 1 if step > 3 else 0
+    plot = HEIGHT - PAD_BOTTOM - PAD_TOP
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" preserveAspectRatio="none" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    for i, (key, count) in enumerate(buckets):
+        h = 0 if count == 0 else max(1.5, plot * count / top)
+        x = i * step
+        tip = escape(bar_label.format(date=key, count=count))
+        parts.append(f'<rect x="{x:.2f}" y="{PAD_TOP + plot - h:.2f}" width="{max(step - gap, 0.5):.2f}" '
+                     f'height="{h:.2f}" class="bar"><title>{tip}</title></rect>')
+    parts.append(f'<line x1="0" y1="{PAD_TOP + plot}" x2="{WIDTH}" y2="{PAD_TOP + plot}" class="axis"/>')
+    parts.append(f'<text x="0" y="{HEIGHT - 4}" class="tick">{escape(buckets[0][0])}</text>')
+    if n > 1:
+        parts.append(f'<text x="{WIDTH}" y="{HEIGHT - 4}" class="tick" text-anchor="end">'
+                     f'{escape(buckets[-1][0])}</text>')
+    parts.append(f'<text x="{WIDTH}" y="{PAD_TOP + 10}" class="tick" text-anchor="end">{top}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

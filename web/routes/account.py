@@ -1,0 +1,105 @@
+"""Log in and out, the interface language, one's own password, and the health probe."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+
+from web.app import LANG_COOKIE, SESSION_COOKIE, set_cookie
+from web.auth import SESSION_LIFETIME, UserError
+from web.guard import page
+from web.i18n import LANGUAGES
+from web.render import render
+
+router = APIRouter()
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/search"
+    return target[:2000]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@page(router, "/", role="viewer")
+def home() -> Response:
+    return RedirectResponse("/search", status_code=303)
+
+
+@page(router, "/healthz", role="public")
+def healthz() -> Response:
+    return PlainTextResponse("ok")
+
+
+@page(router, "/login", role="public")
+def login_form(request: Request, next: str = "/search") -> Response:  # noqa: A002 - the URL's name
+    if request.state.user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", next=safe_next(next), error_key=None, username="")
+
+
+@page(router, "/login", role="public", methods=("POST",))
+def login(request: Request, username: str = Form("", max_length=200), password: str = Form("", max_length=2000),
+          next: str = Form("/search", max_length=2000)) -> Response:  # noqa: A002
+    ctx = request.app.state.ctx
+    ip = client_ip(request)
+    target = safe_next(next)
+    if ctx.users.is_rate_limited(username, ip):
+        return render(request, "login.html", status_code=429, next=target, error_key="login.rate_limited",
+                      username=username)
+    user = ctx.users.authenticate(username, password, ip)
+    if user is None:
+        return render(request, "login.html", status_code=401, next=target, error_key="login.failed",
+                      username=username)
+    old = request.cookies.get(SESSION_COOKIE)
+    ctx.users.end_session(old)
+    token = ctx.users.start_session(user)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()))
+    return response
+
+
+@page(router, "/logout", role="viewer", methods=("POST",))
+def logout(request: Request) -> Response:
+    request.app.state.ctx.users.end_session(request.state.session)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@page(router, "/lang", role="public", methods=("POST",))
+def switch_language(request: Request, lang: str = Form("vi", max_length=5),
+                    next: str = Form("/search", max_length=2000)) -> Response:  # noqa: A002
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_cookie(request, response, LANG_COOKIE, lang if lang in LANGUAGES else "vi", max_age=365 * 86400)
+    return response
+
+
+@page(router, "/account", role="viewer")
+def account(request: Request) -> Response:
+    return render(request, "account.html", message_key=None, error_key=None)
+
+
+@page(router, "/account/password", role="viewer", methods=("POST",))
+def change_password(request: Request, current: str = Form("", max_length=2000), new: str = Form("", max_length=2000),
+                    confirm: str = Form("", max_length=2000)) -> Response:
+    ctx = request.app.state.ctx
+    user = request.state.user
+    ip = client_ip(request)
+    if ctx.users.is_rate_limited(user.username, ip):
+        return render(request, "account.html", status_code=429, message_key=None, error_key="login.rate_limited")
+    if ctx.users.authenticate(user.username, current, ip) is None:
+        return render(request, "account.html", status_code=400, message_key=None, error_key="account.wrong_current")
+    if new != confirm:
+        return render(request, "account.html", status_code=400, message_key=None, error_key="account.mismatch")
+    try:
+        ctx.users.set_password(user.username, new)
+    except UserError as exc:
+        return render(request, "account.html", status_code=400, message_key=None, error_key=str(exc))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

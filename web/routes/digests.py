@@ -1,0 +1,74 @@
+"""Digests: each profile's digest of a day (today by default) previewed as it will be mailed.
+
+The archive of sent digests needs a record of what was sent, which ``alerts.digest`` does not keep
+yet; the page says so instead of inventing one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from alerts.digest.i18n import load_taxonomy
+from alerts.digest.profiles import ProfileError, load_profiles
+from alerts.digest.render import build_digest
+from web.guard import page
+from web.render import render
+
+router = APIRouter()
+# The digest document carries its own inline CSS and data: images; it is shown in a sandboxed frame.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+
+
+def _profiles(request: Request):
+    settings = request.app.state.ctx.settings
+    return load_profiles(settings.config_dir / "digests.yaml")
+
+
+def _day(value: str, timezone: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    if value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+@page(router, "/digests", role="viewer")
+def digests_page(request: Request, profile: str = "", day: str = "") -> Response:
+    ctx = request.app.state.ctx
+    try:
+        profiles = _profiles(request)
+        error = None
+    except (ProfileError, OSError) as exc:
+        profiles, error = {}, str(exc)
+    chosen = profile if profile in profiles else next(iter(profiles), "")
+    return render(request, "digests.html", profiles=profiles, chosen=chosen, day=_day(day, ctx.timezone).isoformat(),
+                  error=error)
+
+
+@page(router, "/digests/preview/{profile_id}", role="viewer")
+def preview(request: Request, profile_id: str, day: str = "") -> Response:
+    ctx = request.app.state.ctx
+    try:
+        profiles = _profiles(request)
+    except (ProfileError, OSError) as exc:
+        raise HTTPException(404) from exc
+    profile = profiles.get(profile_id)
+    if profile is None:
+        raise HTTPException(404)
+    cases = ctx.services.get("cases")
+
+    def case_state(article_id: str) -> str | None:
+        case = cases.case_for_article(article_id) if cases is not None else None
+        return case.state if case is not None else None
+
+    digest = build_digest(ctx.backend, profile, _day(day, ctx.timezone), timezone=ctx.timezone,
+                          city=ctx.city_name, base_url=ctx.settings.base_url,
+                          taxonomy=load_taxonomy(ctx.settings.config_dir / "topics.yaml"),
+                          case_state=case_state if cases is not None else None, lang=request.state.lang)
+    return HTMLResponse(digest.html("file"), headers={"Content-Security-Policy": PREVIEW_CSP,
+                                                      "X-Frame-Options": "SAMEORIGIN"})

@@ -1,0 +1,135 @@
+"""The search page, its exports, and saved searches."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from index.query import QuerySyntaxError
+from web.chart import choose_interval, fill_days, volume_svg
+from web.export import csv_lines, jsonl_lines
+from web.guard import page
+from web.render import render
+from web.searchform import FILTER_PARAMS, PAGE_SIZE, SearchForm
+
+router = APIRouter()
+
+# filter param -> the taxonomy kind naming its values (others are shown as they are)
+NAMED_VALUES = {"topic": "topics", "sentiment": "sentiments", "theme": "themes"}
+
+
+def _form(request: Request) -> SearchForm:
+    return SearchForm.from_params(list(request.query_params.multi_items()))
+
+
+def _facet_groups(form: SearchForm, facets: dict[str, list[tuple[str, int]]]) -> list[dict]:
+    """The filter groups of the sidebar: each value with its count, selected ones always listed."""
+    groups = []
+    for param, facet in FILTER_PARAMS.items():
+        counts = dict(facets.get(facet, []))
+        values = list(counts.items())
+        for selected in form.filters.get(param, []):
+            if selected not in counts:
+                values.append((selected, 0))
+        groups.append({"param": param, "facet": facet, "kind": NAMED_VALUES.get(param),
+                       "values": [{"value": v, "count": n, "selected": form.is_selected(param, v)}
+                                  for v, n in values]})
+    return groups
+
+
+@page(router, "/search", role="viewer")
+def search_page(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    form = _form(request)
+    error_keys = list(form.errors)
+    result = None
+    chart = None
+    try:
+        query = form.to_query(ctx.timezone, facets=True)
+        result = ctx.backend.search(query)
+        counts = ctx.backend.histogram(query, interval="day", timezone=ctx.timezone)
+        interval = choose_interval(counts)
+        if interval == "month":
+            counts = ctx.backend.histogram(query, interval="month", timezone=ctx.timezone)
+        t = ctx.catalogues.gettext
+        chart = volume_svg(fill_days(counts, interval), t(request.state.lang, "search.chart_title"),
+                           t(request.state.lang, "search.chart_bar"))
+    except QuerySyntaxError:
+        error_keys.append("search.error.syntax")
+    except Exception as exc:  # the engine timed out or is down: say so on the page
+        if type(exc).__name__ not in ("QueryTimeout", "ConnectionError", "ConnectionTimeout", "TransportError"):
+            raise
+        error_keys.append("search.error.engine")
+    user = request.state.user
+    total = result.total if result else 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    base_params = form.params(with_page=False)
+    return render(
+        request, "search.html", form=form, result=result, chart=chart, error_keys=error_keys,
+        groups=_facet_groups(form, result.facets if result else {}), total=total, pages=pages,
+        page_links=_page_links(form, pages), query_string=urlencode(base_params),
+        saved=ctx.saved.for_user(user.id), today=date.today().isoformat(),
+        remove_links=[(k, v, urlencode(form.params(drop=(k, v), with_page=False)))
+                      for k, vals in form.filters.items() for v in vals],
+    )
+
+
+def _page_links(form: SearchForm, pages: int) -> list[tuple[int | None, str]]:
+    """(page number, URL) around the current page; None marks a gap."""
+    wanted = sorted({1, pages, *range(max(1, form.page - 2), min(pages, form.page + 2) + 1)})
+    links: list[tuple[int | None, str]] = []
+    previous = 0
+    for n in wanted:
+        if n - previous > 1:
+            links.append((None, ""))
+        links.append((n, "/search?" + urlencode(form.params(page=n))))
+        previous = n
+    return links
+
+
+def _export(request: Request, kind: str) -> Response:
+    ctx = request.app.state.ctx
+    form = _form(request)
+    try:
+        query = form.to_query(ctx.timezone, offset=0)
+        query.parsed  # noqa: B018 - raises on bad syntax before streaming starts
+    except QuerySyntaxError:
+        return render(request, "error.html", status_code=400, message_key="search.error.syntax")
+    stamp = date.today().isoformat()
+    if kind == "csv":
+        return StreamingResponse(csv_lines(ctx.backend, query), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="hpmon-{stamp}.csv"'})
+    return StreamingResponse(jsonl_lines(ctx.backend, query), media_type="application/x-ndjson; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="hpmon-{stamp}.jsonl"'})
+
+
+@page(router, "/search/export.csv", role="viewer")
+def export_csv(request: Request) -> Response:
+    return _export(request, "csv")
+
+
+@page(router, "/search/export.jsonl", role="viewer")
+def export_jsonl(request: Request) -> Response:
+    return _export(request, "jsonl")
+
+
+@page(router, "/saved", role="analyst", methods=("POST",))
+def save_search(request: Request, name: str = Form(..., min_length=1, max_length=120),
+                query_string: str = Form("", max_length=4000)) -> Response:
+    from urllib.parse import parse_qsl
+
+    ctx = request.app.state.ctx
+    form = SearchForm.from_params(parse_qsl(query_string))
+    saved = ctx.saved.add(request.state.user.id, name, form.params(with_page=False))
+    if saved is None:
+        return render(request, "error.html", status_code=400, message_key="saved.too_many")
+    return RedirectResponse("/search?" + urlencode(saved.params), status_code=303)
+
+
+@page(router, "/saved/{saved_id}/delete", role="analyst", methods=("POST",))
+def delete_saved(request: Request, saved_id: int) -> Response:
+    request.app.state.ctx.saved.delete(request.state.user.id, saved_id)
+    return RedirectResponse("/search", status_code=303)

@@ -1,0 +1,78 @@
+"""Saved searches, per user, in the office's SQLite file (table ``web_saved_searches``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+MAX_SAVED_PER_USER = 100
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    id: int
+    user_id: int
+    name: str
+    params: list[tuple[str, str]]  # the search page's URL parameters
+    created_at: str
+
+
+class SavedSearches:
+    """Each user's named searches (the URL parameters of the search page)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._conn = sqlite3.connect(Path(path), check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS web_saved_searches (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, "
+            "name TEXT NOT NULL, params TEXT NOT NULL, created_at TEXT NOT NULL)")
+        self._conn.execute("CREATE INDEX IF NOT EXISTS web_saved_searches_user ON web_saved_searches(user_id)")
+        self._conn.commit()
+        self._lock = threading.RLock()
+
+    def add(self, user_id: int, name: str, params: list[tuple[str, str]]) -> SavedSearch | None:
+        """Save a search; returns it, or None when the user already has the maximum."""
+        with self._lock, self._conn:
+            count = self._conn.execute("SELECT count(*) FROM web_saved_searches WHERE user_id = ?",
+                                       (user_id,)).fetchone()[0]
+            if count >= MAX_SAVED_PER_USER:
+                return None
+            at = datetime.now(UTC).isoformat()
+            cur = self._conn.execute(
+                "INSERT INTO web_saved_searches(user_id, name, params, created_at) VALUES (?, ?, ?, ?)",
+                (user_id, name.strip()[:120], json.dumps(params, ensure_ascii=False), at))
+        return self.get(user_id, int(cur.lastrowid))
+
+    def get(self, user_id: int, saved_id: int) -> SavedSearch | None:
+        """The user's saved search with that id (another user's is None)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, user_id, name, params, created_at FROM web_saved_searches WHERE id = ? AND user_id = ?",
+                (saved_id, user_id)).fetchone()
+        return self._row(row) if row else None
+
+    def for_user(self, user_id: int) -> list[SavedSearch]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, user_id, name, params, created_at FROM web_saved_searches WHERE user_id = ? "
+                "ORDER BY name COLLATE NOCASE", (user_id,)).fetchall()
+        return [self._row(r) for r in rows]
+
+    def delete(self, user_id: int, saved_id: int) -> bool:
+        with self._lock, self._conn:
+            cur = self._conn.execute("DELETE FROM web_saved_searches WHERE id = ? AND user_id = ?",
+                                     (saved_id, user_id))
+        return cur.rowcount > 0
+
+    @staticmethod
+    def _row(row) -> SavedSearch:
+        return SavedSearch(id=row[0], user_id=row[1], name=row[2],
+                           params=[(str(k), str(v)) for k, v in json.loads(row[3])], created_at=row[4])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
