@@ -64,6 +64,12 @@ def init(ctx: click.Context) -> None:
     CrawlState(settings.state_path).close()
     city = load_city(settings)
     sources = load_source_list(settings)
+    if not (settings.models_dir / "meta.json").is_file():
+        from hpmon.commands.understand import train_models
+
+        meta = train_models(settings)
+        created.append(settings.models_dir)
+        console.print(f"  trained topic and sentiment models {meta.get('version')} ({meta['seed']} examples)")
     console.print(f"[bold]hpmon[/] data directory: {settings.home.resolve()}")
     for path in created:
         console.print(f"  created {path}")
@@ -536,10 +542,12 @@ def _register_commands() -> None:
     """Commands that live in hpmon/commands/, one module per area."""
     from hpmon.commands.alerts import alerts
     from hpmon.commands.cases import cases, evidence, library, recheck
+    from hpmon.commands.digest import digest
     from hpmon.commands.serve import serve, users
-    from hpmon.commands.understand import label, stories
+    from hpmon.commands.understand import evaluate_command, label, stories, train
 
-    for command in (label, stories, cases, evidence, recheck, library, alerts, serve, users):
+    for command in (label, stories, train, evaluate_command, cases, evidence, recheck, library, alerts, digest, serve,
+                    users):
         main.add_command(command)
 
 

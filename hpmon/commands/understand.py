@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -83,3 +84,77 @@ def stories(ctx: click.Context, since: str | None, limit: int, as_json: bool) ->
         table.add_row(s.story_id, str(s.size), ", ".join(s.outlets[:5]) + ("…" if len(s.outlets) > 5 else ""),
                       ", ".join(s.languages), ", ".join(s.countries), first, s.title[:90])
     console.print(table)
+
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "classifiers" / "data"
+
+
+def train_models(settings: Settings, *, cross_validation: bool = False, echo=None) -> dict:
+    """Train the topic and sentiment models on the seed corpus plus every analyst correction,
+    save them into the data directory; returns their metadata (and the CV report when asked)."""
+    from classifiers.corpus import Example, load_seed
+    from classifiers.evaluate import cross_validate, render_text
+    from classifiers.lexicon import Lexicons
+    from classifiers.models import train
+    from index.labels import LabelStore
+
+    lexicons = Lexicons.load(settings.config_dir)
+    seed = load_seed(SEED_DIR)
+    store = LabelStore(settings.app_db_path)
+    corrections = [Example(id=f"correction-{c.article_id}", lang=c.language, title=c.title, text=c.text,
+                           topics=c.topics or [], sentiment=c.sentiment)
+                   for c in store.latest_per_article()]
+    store.close()
+    models = train(seed, corrections, lexicons=lexicons)
+    models.save(settings.models_dir)
+    if cross_validation and echo is not None:
+        echo(render_text(cross_validate(seed + corrections, 5, lexicons=lexicons),
+                         title="5-fold cross-validation (seed corpus + corrections)"))
+    return {**models.meta, "corrections": len(corrections), "seed": len(seed)}
+
+
+@click.command()
+@click.option("--cv/--no-cv", default=True, show_default=True, help="Print 5-fold cross-validated scores.")
+@click.pass_context
+def train(ctx: click.Context, cv: bool) -> None:
+    """Rebuild the topic and sentiment models from the seed corpus plus every analyst correction."""
+    settings = _settings(ctx)
+    meta = train_models(settings, cross_validation=cv, echo=click.echo)
+    console.print(f"trained models {meta.get('version')} on {meta['seed']} seed examples and "
+                  f"{meta['corrections']} corrections → {settings.models_dir}")
+
+
+@click.command("eval")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.pass_context
+def evaluate_command(ctx: click.Context, path: Path, as_json: bool) -> None:
+    """Score the current models (and the keyword rules, side by side) on a labelled JSON Lines file.
+
+    Fields: text, optional title, topics or topic, sentiment as -1/0/1 or a label.
+    """
+    from classifiers.baseline import LexiconBaseline
+    from classifiers.corpus import load_jsonl
+    from classifiers.evaluate import evaluate, render_comparison, render_text
+    from classifiers.lexicon import Lexicons
+    from hpmon.app import load_models
+
+    settings = _settings(ctx)
+    models = load_models(settings)
+    if models is None:
+        raise click.ClickException("no trained models: run `hpmon train` first")
+    loaded = load_jsonl(path)
+    for bad in loaded.bad_lines:
+        click.echo(f"skipped {bad.path}:{bad.line}: {bad.reason}", err=True)
+    if not loaded.examples:
+        raise click.ClickException(f"no usable example in {path}")
+    version = models.meta.get("version", "")
+    report = evaluate(models.predict, loaded.examples, version)
+    baseline = evaluate(LexiconBaseline(Lexicons.load(settings.config_dir)).predict, loaded.examples, "lexicon")
+    if as_json:
+        click.echo(json.dumps({"model": json.loads(report.to_json()), "lexicon_rules": json.loads(baseline.to_json()),
+                               "skipped_lines": len(loaded.bad_lines)}, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_text(report, title=f"model {version} on {path.name} ({len(loaded.examples)} examples)"))
+    click.echo()
+    click.echo(render_comparison({f"model {version}": report, "lexicon rules": baseline}))

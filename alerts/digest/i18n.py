@@ -1,0 +1,152 @@
+"""What the digest says, in Vietnamese or English: message catalogues, label names, numbers and dates.
+
+Prose lives in ``alerts/digest/messages/<lang>.yaml`` (never in templates); names of topics,
+tones and sensitive themes come from the taxonomy (``config/topics.yaml``), names of countries
+and languages from Babel's CLDR data, numbers and dates are formatted the way each language
+writes them (``12,5 %`` in Vietnamese, ``12.5%`` in English).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+
+
+@cache
+def load_messages(lang: str) -> dict[str, str]:
+    """The message catalogue of ``lang`` (flat keys → strings with ``{name}`` placeholders)."""
+    raw = yaml.safe_load((MESSAGES_DIR / f"{lang}.yaml").read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+@dataclass
+class Taxonomy:
+    """Display names {label: {lang: name}} of topics, tones and sensitive themes, and the topics' order."""
+
+    topics: dict[str, dict[str, str]] = field(default_factory=dict)
+    sentiments: dict[str, dict[str, str]] = field(default_factory=dict)
+    themes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def topic_order(self) -> list[str]:
+        return list(self.topics)
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """The label names of ``config/topics.yaml``. An empty taxonomy (labels shown by their key)
+    when the file is missing: a digest must still go out."""
+    if not path.is_file():
+        log.warning("no taxonomy at %s: labels are shown by their key", path)
+        return Taxonomy()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+    def names(section: str) -> dict[str, dict[str, str]]:
+        return {str(item["label"]): {str(k): str(v) for k, v in (item.get("name") or {}).items()}
+                for item in raw.get(section) or [] if isinstance(item, dict) and item.get("label")}
+
+    return Taxonomy(topics=names("topics"), sentiments=names("sentiments"), themes=names("sensitive_themes"))
+
+
+class Translator:
+    """Everything language-dependent for one digest: ``t("story.outlets", n=3)``, label, country and language
+    names, numbers, percentages and dates."""
+
+    def __init__(self, lang: str, taxonomy: Taxonomy | None = None) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        self.taxonomy = taxonomy or Taxonomy()
+        self._messages = load_messages(self.lang)
+        self._fallback = load_messages(DEFAULT_LANGUAGE)
+        self._locale = Locale.parse(self.lang)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        """The message ``key`` with its placeholders filled; the key itself if no catalogue has it
+        (a test checks that none is missing)."""
+        if values.get("n") == 1 and f"{key}.one" in self._messages:
+            key = f"{key}.one"
+        message = self._messages.get(key) or self._fallback.get(key)
+        if message is None:
+            log.warning("missing digest message %s", key)
+            return key
+        return message.format(**values) if values else message
+
+    def has(self, key: str) -> bool:
+        return key in self._messages
+
+    def _label(self, table: dict[str, dict[str, str]], label: str | None) -> str:
+        if not label:
+            return self("unknown")
+        names = table.get(label) or {}
+        return names.get(self.lang) or names.get(DEFAULT_LANGUAGE) or label
+
+    def topic(self, label: str | None) -> str:
+        return self._label(self.taxonomy.topics, label)
+
+    def sentiment(self, label: str | None) -> str:
+        return self._label(self.taxonomy.sentiments, label)
+
+    def theme(self, label: str | None) -> str:
+        return self._label(self.taxonomy.themes, label)
+
+    def country(self, code: str | None) -> str:
+        """The country's name (CLDR), its code when unknown."""
+        if not code:
+            return self("unknown")
+        return self._locale.territories.get(code.upper(), code)
+
+    def language(self, code: str | None) -> str:
+        if not code:
+            return self("unknown")
+        name = self._locale.languages.get(code) or self._locale.languages.get(code.split("-")[0]) or code
+        return name[:1].upper() + name[1:]
+
+    def scope(self, scope: str | None) -> str:
+        return self(f"scope.{scope}") if scope in ("domestic", "foreign") else self("unknown")
+
+    def risk_kind(self, kind: str) -> str:
+        """The name of a risk reason kind (``theme:<name>``, ``negative_sentiment``, ...)."""
+        if kind.startswith("theme:"):
+            return self("risk.theme", theme=self.theme(kind.split(":", 1)[1]))
+        key = f"risk.{kind}"
+        return self(key) if self.has(key) else kind
+
+    def case_state(self, state: str | None) -> str:
+        """The state of an article's rebuttal case as people say it (the raw state when unknown)."""
+        if state is None:
+            return self("case.none")
+        key = f"case.{state}"
+        return self(key) if self.has(key) else state
+
+    def integer(self, value: int | None) -> str:
+        return "—" if value is None else format_decimal(value, locale=self._locale)
+
+    def decimal(self, value: float | None) -> str:
+        return "—" if value is None else format_decimal(round(value, 1), format="#,##0.0", locale=self._locale)
+
+    def percent(self, value: float | None) -> str:
+        return "—" if value is None else format_percent(value, format="#,##0.0%", locale=self._locale)
+
+    def long_date(self, day: date) -> str:
+        """``Thứ Hai, 24 tháng 11, 2025`` / ``Monday, November 24, 2025``."""
+        return format_date(day, "full", locale=self._locale)
+
+    def short_date(self, day: date) -> str:
+        """``24/11/2025`` / ``2025-11-24``."""
+        return day.strftime("%d/%m/%Y") if self.lang == "vi" else day.isoformat()
+
+    def time(self, moment: datetime | None) -> str:
+        return "—" if moment is None else moment.strftime("%H:%M")
