@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.stories import StoryStore, minhash, jaccard, numbers
+from pipeline.stories import StoryStore, jaccard, minhash, numbers
 
 DAY = datetime(2026, 11, 20, 8, tzinfo=UTC)
 PORT_VI = ("Cảng Lạch Huyện đón tàu mẹ 20.000 TEU đầu tiên",
@@ -41,9 +41,9 @@ def test_another_write_up_of_the_same_event_joins_the_story(store):
 def test_same_event_in_another_language_joins_by_numbers_and_places(store):
     store.assign(article_id="a", title=PORT_VI[0], text=PORT_VI[1], date=DAY, language="vi", places=["Lạch Huyện"])
     en = store.assign(article_id="e", title="First 20,000 TEU mothership calls at Lach Huyen",
-                      text="A 20,000 TEU container ship, almost 400 metres long, called at Lach Huyen port in Hai Phong "
-                           "and will handle about 3,200 containers.", date=DAY + timedelta(hours=5), language="en",
-                      places=["Lạch Huyện"])
+                      text="A 20,000 TEU container ship, almost 400 metres long, called at Lach Huyen port in "
+                           "Hai Phong and will handle about 3,200 containers.", date=DAY + timedelta(hours=5),
+                      language="en", places=["Lạch Huyện"])
     assert en.story_id == "a" and en.how == "same_event"
 
 
