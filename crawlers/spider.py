@@ -79,6 +79,10 @@ class SourcesSpider(scrapy.Spider):
         self.max_age_days = max_age_days
         self.queued: dict[str, int] = {}
         self.requested: set[str] = set()  # article links requested in this run
+        # feed validators (ETag, Last-Modified) are kept only when the run finished and every
+        # article the feed listed was handled: otherwise the next run must read the feed again
+        self.pending_validators: dict[str, tuple[str | None, str | None]] = {}
+        self.feeds_with_retries: set[str] = set()
         self.failed_sources: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -92,7 +96,8 @@ class SourcesSpider(scrapy.Spider):
         if listing:
             self.failed_sources.add(source.id)
             self.state.source_failed(source.id, f"{reason}: {detail}", url, self.run_id)
-        self.logger.info("source %s: %s failed: %s (%s)", source.id, url, reason, detail)
+        self.logger.info("source %s: %s failed: %s (%s)", source.id, url, reason, detail,
+                         extra={"source": source.id, "url": url})
 
     def _listing_request(self, source: Source, url: str, callback, **meta: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self._listing_failed, dont_filter=True,
@@ -172,8 +177,8 @@ class SourcesSpider(scrapy.Spider):
         if reading.warning:
             self._inc(source, "warnings/bozo_feed")
             self.state.record_failure(self.run_id, source.id, response.url, f"bozo_feed: {reading.warning}")
-        self.state.save_validators(
-            response.request.url if response.request else response.url,
+        feed_url = response.request.url if response.request else response.url
+        self.pending_validators[feed_url] = (
             (response.headers.get("ETag") or b"").decode("latin-1") or None,
             (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
         )
@@ -181,6 +186,7 @@ class SourcesSpider(scrapy.Spider):
         for entry in reading.entries:
             request = self._article_request(source, entry.link, entry.hints)
             if request:
+                request.meta["feed"] = feed_url
                 yield request
 
     def parse_sitemap(self, response: Response):
@@ -279,6 +285,16 @@ class SourcesSpider(scrapy.Spider):
         reason, detail, transient = failure_reason(failure)
         self._fail(source, request.url, reason, detail, listing=False)
         self.state.mark(request.meta["link"], source.id, "failed", f"{reason}: {detail}", final=not transient)
+        if transient and request.meta.get("feed"):
+            self.feeds_with_retries.add(request.meta["feed"])
+
+    def closed(self, reason: str) -> None:
+        """Keep the feeds' validators only after a finished run (a killed or failed one reads them again)."""
+        if reason != "finished":
+            return
+        for url, (etag, last_modified) in self.pending_validators.items():
+            if url not in self.feeds_with_retries:
+                self.state.save_validators(url, etag, last_modified)
 
 
 _PHRASES = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}

@@ -6,7 +6,6 @@ Heavy modules are imported where they are used, so `hpmon --help` and small comm
 from __future__ import annotations
 
 import logging
-import logging.handlers
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,18 +135,12 @@ def init_home(settings: Settings) -> list[Path]:
 
 
 def setup_logging(settings: Settings) -> None:
-    """Log to ``home/logs/hpmon.log`` (rotated) at the configured level; the console only
-    shows warnings (the CLI prints its own summaries)."""
-    settings.log_dir.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    if any(getattr(h, "_hpmon", False) for h in root.handlers):
-        return
-    handler = logging.handlers.RotatingFileHandler(settings.log_dir / "hpmon.log", maxBytes=10_000_000,
-                                                   backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(settings.log_level.upper())
-    handler._hpmon = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if settings.log_level.upper() == "DEBUG" else logging.INFO)
-    for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "charset_normalizer", "readability"):
+    """Structured logs: JSON lines in ``home/logs/hpmon.log`` (rotated) at the configured level,
+    with the source and article id in every record that has them; the console only shows
+    warnings (the CLI prints its own summaries)."""
+    from hpmon.logjson import setup_json_logging
+
+    setup_json_logging(settings.log_dir, settings.log_level)
+    for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "charset_normalizer", "readability",
+                  "matplotlib", "fontTools", "weasyprint"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

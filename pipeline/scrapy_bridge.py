@@ -31,9 +31,11 @@ class ProcessPages:
         try:
             outcome = spider.processor.process_page(item)
         except Exception as exc:  # a bug in a stage must not stop the crawl; it is logged and counted
-            logger.exception("processing %s failed", item.url)
+            logger.exception("processing %s failed", item.url, extra={"source": item.source_id, "url": item.url})
             outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
         if isinstance(outcome, Indexed):
+            logger.info("indexed %s", item.url, extra={"source": item.source_id, "article_id": outcome.article.id,
+                                                       "url": item.url})
             stats.inc_value(f"{prefix}/relevant")
             if outcome.new:
                 stats.inc_value(f"{prefix}/new")
@@ -44,6 +46,7 @@ class ProcessPages:
             if outcome.new:
                 spider.state.source_succeeded(item.source_id, new_articles=1)
         else:
+            logger.info("dropped %s: %s", item.url, outcome, extra={"source": item.source_id, "url": item.url})
             if outcome.is_failure:
                 stats.inc_value(f"{prefix}/failed/{outcome.reason}")
                 spider.state.record_failure(spider.run_id, item.source_id, item.url, str(outcome))

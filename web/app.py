@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,6 +88,8 @@ class AppContext:
     env: Environment
     features: dict[str, bool] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
+    health: Callable[[], dict] | None = None  # the installation's health report (hpmon passes it in)
+    metrics: Callable[[dict], str] | None = None  # the report as Prometheus text
 
     def close(self) -> None:
         for store in (self.users, self.labels, self.saved, *self.services.values()):
@@ -127,8 +130,8 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
                         path="/")
 
 
-def create_app(settings: Any, backend: Backend | None = None, *, password_hasher: PasswordHasher | None = None
-               ) -> FastAPI:
+def create_app(settings: Any, backend: Backend | None = None, *, password_hasher: PasswordHasher | None = None,
+               health: Callable[[], dict] | None = None, metrics: Callable[[dict], str] | None = None) -> FastAPI:
     """The web application for ``settings`` (an ``hpmon.settings.Settings``) over ``backend``
     (opened from the settings when None; Elasticsearch must be passed in). ``password_hasher``
     replaces argon2's default parameters (tests use cheap ones)."""
@@ -145,7 +148,7 @@ def create_app(settings: Any, backend: Backend | None = None, *, password_hasher
         catalogues=Catalogues(), taxonomy=load_taxonomy(settings.config_dir / "topics.yaml"),
         dates=DateFormatter(timezone), timezone=timezone, city_name=city_name,
         secret=load_secret_key(settings.secret_key, settings.home), env=make_environment(),
-        features=features, services=services,
+        features=features, services=services, health=health, metrics=metrics,
     )
     app = FastAPI(title="hpmon", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx

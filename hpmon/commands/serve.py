@@ -35,7 +35,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, proxy_headers:
     if not users.list_users():
         console.print("[yellow]No web user yet.[/] Create one: [bold]hpmon users add NAME --role admin[/]")
     users.close()
-    app = create_app(settings, open_backend(settings))
+    from hpmon.health import health_report, prometheus_text
+
+    app = create_app(settings, open_backend(settings), health=lambda: health_report(settings),
+                     metrics=prometheus_text)
     host, port = host or settings.web_host, port or settings.web_port
     console.print(f"hpmon web app on http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1",

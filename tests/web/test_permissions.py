@@ -17,6 +17,7 @@ from .conftest import PASSWORD, csrf_of, login
 EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/"): "viewer",
     ("GET", "/healthz"): "public",
+    ("GET", "/metrics"): "public",
     ("GET", "/login"): "public",
     ("POST", "/login"): "public",
     ("POST", "/logout"): "viewer",
@@ -138,3 +139,27 @@ def test_each_role_reaches_exactly_the_routes_of_its_rank(app, targets, role):
         pytest.fail(f"{role or 'anonymous'} was refused routes it may use: {may_list}")
     wrong = [x for x in allowed if ROLE_RANK[role or "public"] < ROLE_RANK[EXPECTED[(x[0], x[1])]]]
     assert not wrong, f"{role or 'anonymous'} reached routes above its role: {wrong}"
+
+
+def test_healthz_and_metrics_come_from_the_injected_health_report(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from index.sqlite import SqliteBackend
+    from web.app import create_app
+
+    from .conftest import cheap_hasher, make_home
+
+    settings = make_home(tmp_path)
+    backend = SqliteBackend(settings.index_path)
+    report = {"status": "degraded", "problems": [{"severity": "warning", "what": "source fx failing"}]}
+    app = create_app(settings, backend, password_hasher=cheap_hasher(), health=lambda: report,
+                     metrics=lambda r: f"hpmon_problems {len(r['problems'])}\n")
+    with TestClient(app) as client:  # the test client counts as this machine
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["problems"][0]["what"] == "source fx failing"
+        assert client.get("/metrics").text == "hpmon_problems 1\n"
+    report["status"] = "failing"
+    with TestClient(app, client=("203.0.113.9", 5000)) as remote:
+        answer = remote.get("/healthz")
+        assert answer.status_code == 503 and answer.text == "degraded"  # no details to strangers
+        assert remote.get("/metrics").status_code == 403

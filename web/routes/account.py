@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from web.app import LANG_COOKIE, SESSION_COOKIE, set_cookie
 from web.auth import SESSION_LIFETIME, UserError
@@ -31,8 +31,35 @@ def home() -> Response:
 
 
 @page(router, "/healthz", role="public")
-def healthz() -> Response:
-    return PlainTextResponse("ok")
+def healthz(request: Request) -> Response:
+    """Liveness and health for monitors: 200 "ok" (or 503 with the problems) from the health
+    report hpmon passes in; details only to admins and to this machine."""
+    ctx = request.app.state.ctx
+    if ctx.health is None:
+        return PlainTextResponse("ok")
+    report = ctx.health()
+    problems = report.get("problems", [])
+    status = 503 if report.get("status") == "failing" else 200
+    if _trusted(request):
+        return JSONResponse(report, status_code=status)
+    return PlainTextResponse("ok" if not problems else "degraded", status_code=status)
+
+
+@page(router, "/metrics", role="public")
+def metrics(request: Request) -> Response:
+    """Prometheus metrics, for a scraper on this machine or an admin."""
+    ctx = request.app.state.ctx
+    if ctx.health is None or ctx.metrics is None:
+        return PlainTextResponse("", status_code=404)
+    if not _trusted(request):
+        return PlainTextResponse("forbidden", status_code=403)
+    return PlainTextResponse(ctx.metrics(ctx.health()), media_type="text/plain; version=0.0.4")
+
+
+def _trusted(request: Request) -> bool:
+    user = request.state.user
+    host = request.client.host if request.client else ""
+    return host in ("127.0.0.1", "::1", "testclient") or (user is not None and user.has_role("admin"))
 
 
 @page(router, "/login", role="public")

@@ -1,0 +1,186 @@
+"""``hpmon doctor``: checks the installation, one finding per check, each with a clear
+reason: configuration (city profile, sources, lexicons, alert rules, digest profiles), the
+index engine, the SMTP server (connect and EHLO only: nothing is sent), disk, versions."""
+
+from __future__ import annotations
+
+import platform
+import smtplib
+import sqlite3
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from hpmon.settings import Settings
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str  # ok | warn | fail
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"check": self.check, "status": self.status, "detail": self.detail}
+
+
+def _check_city(settings: Settings) -> Finding:
+    from hpmon.app import load_city
+
+    city = load_city(settings)
+    return Finding("city", "ok", f"{city.display_name.get('vi', city.id)}: {len(city.entries)} names and places, "
+                                 f"time zone {city.timezone}")
+
+
+def _check_sources(settings: Settings) -> Finding:
+    from hpmon.app import load_source_list
+
+    sources = load_source_list(settings)
+    enabled = sum(s.enabled for s in sources)
+    if not enabled:
+        return Finding("sources", "fail", f"no enabled source in {settings.sources_path}")
+    return Finding("sources", "ok", f"{enabled} enabled of {len(sources)} ({settings.sources_path})")
+
+
+def _check_lexicons(settings: Settings) -> Finding:
+    from classifiers.lexicon import Lexicons
+    from classifiers.sensitive import SensitiveDetector
+
+    lexicons = Lexicons.load(settings.config_dir)
+    SensitiveDetector.from_config(settings.config_dir)
+    return Finding("lexicons", "ok", f"{len(lexicons.topic_labels)} topics; sensitive themes loaded")
+
+
+def _yaml_check(name: str, path: Path) -> Finding:
+    if not path.is_file():
+        return Finding(name, "warn", f"{path} not found")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        return Finding(name, "fail", f"{path}: expected a mapping at the top")
+    return Finding(name, "ok", f"{path} parses ({', '.join(list(data)[:5])})")
+
+
+def _check_rules(settings: Settings) -> Finding:
+    path = settings.config_dir / "alerts.yaml"
+    try:
+        from alerts.rules import load_rules, read_risk_thresholds
+    except ImportError:  # the alerts module is not installed: at least the YAML must parse
+        return _yaml_check("alert rules", path)
+    if not path.is_file():
+        return Finding("alert rules", "warn", f"{path} not found: no alert rule")
+    rules = load_rules(path, thresholds=read_risk_thresholds(settings.config_dir / "risk.yaml"))
+    return Finding("alert rules", "ok", f"{len(rules)} rules in {path}")
+
+
+def _check_digests(settings: Settings) -> Finding:
+    return _yaml_check("digest profiles", settings.config_dir / "digests.yaml")
+
+
+def _check_engine(settings: Settings) -> Finding:
+    from hpmon.app import open_backend
+
+    if settings.index == "sqlite" and not settings.index_path.exists():
+        return Finding("index", "warn", f"no index yet at {settings.index_path} (run `hpmon init`)")
+    backend = open_backend(settings)
+    try:
+        count = backend.count()
+        extra = ""
+        if settings.index == "elasticsearch":
+            extra = f", outbox {backend.outbox.depth()} waiting"
+    finally:
+        backend.close()
+    return Finding("index", "ok", f"{settings.index} answers: {count} articles{extra}")
+
+
+def _check_smtp(settings: Settings) -> Finding:
+    if not settings.smtp_host:
+        return Finding("smtp", "warn", "no SMTP server set (HPMON_SMTP_HOST): alerts and digests cannot be mailed")
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if settings.smtp_security == "tls":
+        client = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=min(settings.smtp_timeout, 15),
+                                  context=context)
+    else:
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=min(settings.smtp_timeout, 15))
+    with client:
+        code, answer = client.ehlo()
+        starttls = client.has_extn("starttls")
+    if code != 250:
+        return Finding("smtp", "fail", f"{settings.smtp_host}:{settings.smtp_port} answered EHLO with {code}")
+    if settings.smtp_security == "starttls" and not starttls:
+        return Finding("smtp", "fail", f"{settings.smtp_host}:{settings.smtp_port} does not offer STARTTLS "
+                                       "(set HPMON_SMTP_SECURITY)")
+    return Finding("smtp", "ok", f"{settings.smtp_host}:{settings.smtp_port} answers EHLO ({settings.smtp_security})")
+
+
+def _check_disk(settings: Settings, alert_percent: float, min_free_mb: int) -> Finding:
+    from hpmon.health import disk_usage
+
+    disk = disk_usage(settings.home)
+    detail = f"{disk['used_percent']}% used, {disk['free_bytes'] // 1_000_000} MB free on {settings.home}"
+    if disk["free_bytes"] < min_free_mb * 1_000_000:
+        return Finding("disk", "fail", detail + f" (< {min_free_mb} MB: the service pauses)")
+    if disk["used_percent"] >= alert_percent:
+        return Finding("disk", "warn", detail)
+    return Finding("disk", "ok", detail)
+
+
+def _check_home(settings: Settings) -> Finding:
+    from hpmon.service import running_pid
+
+    if not settings.home.is_dir():
+        return Finding("home", "fail", f"{settings.home} does not exist (run `hpmon init`)")
+    probe = settings.home / ".doctor-write-test"
+    probe.write_bytes(b"ok")
+    probe.unlink()
+    pid = running_pid(settings.home)
+    state = f"service running (pid {pid})" if pid else "no service running"
+    return Finding("home", "ok", f"{settings.home.resolve()} writable; {state}")
+
+
+def _check_versions(settings: Settings) -> Finding:
+    from hpmon import __version__
+
+    parts = [f"hpmon {__version__}", f"python {platform.python_version()}", f"sqlite {sqlite3.sqlite_version}"]
+    for package in ("scrapy", "trafilatura", "elasticsearch", "pydantic"):
+        try:
+            parts.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{package} missing")
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+    except sqlite3.OperationalError:
+        return Finding("versions", "fail", "; ".join(parts) + " — SQLite lacks FTS5")
+    finally:
+        conn.close()
+    if settings.index == "elasticsearch":
+        parts.append(f"elasticsearch server at {settings.es_url}")
+    return Finding("versions", "ok", "; ".join(parts))
+
+
+def run_checks(settings: Settings, *, disk_alert_percent: float = 90.0, min_free_mb: int = 500) -> list[Finding]:
+    """Every check, in order; a check that raises becomes a ``fail`` with the exception as reason."""
+    checks: list[tuple[str, Callable[[], Finding]]] = [
+        ("home", lambda: _check_home(settings)),
+        ("city", lambda: _check_city(settings)),
+        ("sources", lambda: _check_sources(settings)),
+        ("lexicons", lambda: _check_lexicons(settings)),
+        ("alert rules", lambda: _check_rules(settings)),
+        ("digest profiles", lambda: _check_digests(settings)),
+        ("index", lambda: _check_engine(settings)),
+        ("smtp", lambda: _check_smtp(settings)),
+        ("disk", lambda: _check_disk(settings, disk_alert_percent, min_free_mb)),
+        ("versions", lambda: _check_versions(settings)),
+    ]
+    findings = []
+    for name, check in checks:
+        try:
+            findings.append(check())
+        except Exception as exc:  # each failure is a finding with its reason; doctor never crashes
+            findings.append(Finding(name, "fail", f"{type(exc).__name__}: {exc}"[:500]))
+    return findings

@@ -1,0 +1,79 @@
+"""kill -9 at random moments, many times, then a clean run: nothing is lost, nothing is
+indexed twice, and the service resumes each interrupted job."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from index.sqlite import SqliteBackend
+from tests.service.conftest import process_gone, stop, wait_for
+
+pytestmark = pytest.mark.slow
+KILLS = 22
+
+
+def _expected_paths(manifest) -> set[str]:
+    return {a.get("canonical") or a["path"] for a in manifest["articles"] if a["relevant"]}
+
+
+def _indexed(home) -> list[str]:
+    if not (home / "index.sqlite").exists():
+        return []
+    backend = SqliteBackend(home / "index.sqlite")
+    try:
+        return [urlsplit(a.url).path for a in backend.iter_articles()]
+    finally:
+        backend.close()
+
+
+def test_killed_many_times_the_service_loses_and_duplicates_nothing(service_home, manifest):
+    seed = int(os.environ.get("HPMON_TEST_SEED", time.time()))
+    rng = random.Random(seed)
+    killed: set[tuple[str, int]] = set()  # (job, child pid) running when its service was killed
+    kills_mid_crawl = 0
+    for _ in range(KILLS):
+        proc = service_home.start()
+        time.sleep(rng.uniform(0.4, 6.0))
+        # A job row names its child's pid; a row left by an earlier killed service names a dead child.
+        running = {(j["job_id"], j["running_pid"]) for j in service_home.jobs().values()
+                   if j["running_pid"] and not process_gone(j["running_pid"])}
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        killed |= running
+        kills_mid_crawl += any(job.startswith("crawl:") for job, _ in running)
+        for pid in {pid for _, pid in running}:  # children die with the service: no orphan keeps writing
+            wait_for(lambda pid=pid: process_gone(pid), 10, what=f"child {pid} to die with the service")
+    assert kills_mid_crawl >= 5, f"too few kills landed mid-crawl (seed {seed}): {kills_mid_crawl}"
+
+    # A clean run to the end: every crawl job finishes once after this start.
+    proc = service_home.start()
+    try:
+        started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+
+        def all_crawls_finished():
+            jobs = [j for j in service_home.jobs().values() if j["kind"] == "crawl"]
+            return jobs and all((j["last_finish"] or "") >= started and j["last_outcome"] in ("ok", "source_failed")
+                                for j in jobs)
+
+        wait_for(all_crawls_finished, 120, interval=0.5, what=f"a full round of crawls (seed {seed})")
+        wait_for(lambda: set(_indexed(service_home.home)) >= _expected_paths(manifest), 60, interval=0.5,
+                 what=f"every fixture article to be indexed (seed {seed})")
+    finally:
+        assert stop(proc) == 0
+
+    paths = _indexed(service_home.home)
+    assert len(paths) == len(set(paths)), "an article was indexed twice"
+    assert set(paths) == _expected_paths(manifest), f"seed {seed}"
+    for name in ("index.sqlite", "crawl.sqlite", "hpmon.sqlite"):
+        with sqlite3.connect(service_home.home / name) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", name
+    with sqlite3.connect(service_home.home / "hpmon.sqlite") as conn:
+        interrupted = set(conn.execute("SELECT job_id, pid FROM service_runs WHERE outcome = 'interrupted'"))
+    assert killed <= interrupted, "each job killed mid-run is recorded as interrupted (and run again)"

@@ -1,0 +1,84 @@
+"""Structured logs carry the article id and the source; the health report and its
+Prometheus form say what an operator needs."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from hpmon.health import find_problems, health_report, prometheus_text
+from hpmon.logjson import ContextFilter, JsonFormatter, log_context
+from hpmon.service import ServiceConfig
+from hpmon.settings import Settings
+
+
+def _logger(stream: io.StringIO) -> logging.Logger:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    logger = logging.getLogger(f"test.logjson.{id(stream)}")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def test_each_record_is_one_json_line_with_article_and_source():
+    out = io.StringIO()
+    log = _logger(out)
+    log.info("indexed %s", "x", extra={"source_id": "fx-vi", "article_id": "a1b2"})
+    with log_context(job="crawl:fx-en", source="fx-en"):
+        log.warning("page said:\n{\"level\": \"CRITICAL\"}")  # hostile text cannot forge a record
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["source"] == "fx-vi" and first["article_id"] == "a1b2" and first["msg"] == "indexed x"
+    assert second["source"] == "fx-en" and second["job"] == "crawl:fx-en" and second["level"] == "WARNING"
+    assert "CRITICAL" in second["msg"]
+
+
+def test_records_without_context_have_no_empty_fields():
+    out = io.StringIO()
+    _logger(out).info("service started")
+    record = json.loads(out.getvalue())
+    assert "source" not in record and "article_id" not in record and record["ts"].endswith("Z")
+
+
+def test_health_report_of_a_fresh_home_and_its_metrics(tmp_path):
+    settings = Settings(home=tmp_path)
+    report = health_report(settings, config=ServiceConfig())
+    assert report["service"]["running"] is False
+    assert report["index"]["articles"] == 0
+    assert report["disk"]["total_bytes"] > 0
+    text = prometheus_text(report)
+    assert "# TYPE hpmon_service_up gauge\nhpmon_service_up 0\n" in text
+    assert "hpmon_disk_used_ratio " in text
+    for line in text.splitlines():
+        assert line.startswith("#") or line.startswith("hpmon_")
+
+
+def test_a_source_failing_for_a_day_and_a_full_disk_are_problems():
+    report = {
+        "generated_at": "2026-11-26T12:00:00+00:00",
+        "service": {"jobs": [{"job_id": "crawl:dead", "kind": "crawl", "created_at": "2026-11-20T00:00:00+00:00"}]},
+        "sources": [
+            {"id": "dead", "kind": "rss", "enabled": True, "error_streak": 40, "last_success": None,
+             "last_error": "connection_refused"},
+            {"id": "flaky", "kind": "rss", "enabled": True, "error_streak": 2,
+             "last_success": "2026-11-26T09:00:00Z"},
+        ],
+        "disk": {"path": "/srv/hpmon", "used_percent": 93.5, "free_bytes": 10_000_000},
+    }
+    problems = {p["key"]: p for p in find_problems(report, ServiceConfig())}
+    assert set(problems) == {"source_down:dead", "disk:/srv/hpmon"}
+    assert "Nguồn dead" in problems["source_down:dead"]["message"]
+
+
+def test_metric_labels_are_escaped():
+    report = {"service": {"running": True, "jobs": []}, "sources": [
+        {"id": 'a"b\\c', "kind": "rss", "error_streak": 1}], "index": {"engine": "sqlite", "articles": 5},
+        "disk": {"used_percent": 50.0, "free_bytes": 1}, "problems": []}
+    text = prometheus_text(report)
+    assert 'hpmon_source_error_streak{source="a\\"b\\\\c",kind="rss"} 1' in text
+    assert "hpmon_index_articles{engine=\"sqlite\"} 5" in text
