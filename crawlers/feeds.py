@@ -32,7 +32,9 @@ class FeedReading:
     title: str | None = None
 
 
-def _when(entry) -> datetime | None:
+def _when(entry, language: str | None = None) -> datetime | None:
+    """The entry's date: feedparser's parse, else (dates in another language, "Seg, 24 Set 2018")
+    dateparser on the raw text; aware UTC; None when there is none."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
@@ -40,16 +42,33 @@ def _when(entry) -> datetime | None:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)
             except (OverflowError, ValueError):
                 continue
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if raw:
+            parsed = _parse_foreign_date(raw, language)
+            if parsed is not None:
+                return parsed
     return None
+
+
+def _parse_foreign_date(raw: str, language: str | None) -> datetime | None:
+    import dateparser
+
+    try:
+        value = dateparser.parse(raw[:100], languages=[language] if language else None,
+                                 settings={"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC"})
+    except (ValueError, OverflowError):
+        value = None
+    return value.astimezone(UTC) if value else None
 
 
 def read_feed(body: bytes, *, url: str, content_type: str | None = None) -> FeedReading:
     """Parse a feed's bytes (any encoding, RSS 0.9x-2.0, Atom, RDF) into entries with links."""
     if not body.strip():
         return FeedReading(error="empty_feed", detail="the feed body is empty")
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # without a Content-Type, feedparser must sniff the document itself (passing other headers
+    # alone makes it call every feed malformed)
+    headers = {"content-location": url, "content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
     entries = []
     for entry in parsed.entries:
@@ -62,7 +81,7 @@ def read_feed(body: bytes, *, url: str, content_type: str | None = None) -> Feed
         summary = _TAGS.sub(" ", entry.get("summary", "") or "").strip() or None
         entries.append(FeedEntry(link=link, hints=LinkHints(
             title=(entry.get("title") or "").strip() or None,
-            published=_when(entry),
+            published=_when(entry, parsed.feed.get("language", "").split("-")[0].lower() or None),
             summary=summary,
             outlet=(source.get("title") or None) if isinstance(source, dict) else None,
         )))

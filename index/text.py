@@ -112,4 +112,4 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 def bigram_chars(text: str) -> str:
     """Every CJK/Thai character of the text, folded and space-separated (so that a
     one-character query can match anywhere, not only where a bigram starts)."""
-    return " ".join(c for c in fold(text) if is_bigram_char(c))
+    return " ".join("".join(_BIGRAM_RUN.findall(fold(text))))

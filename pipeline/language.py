@@ -8,6 +8,7 @@ snippets; the source's declared language is a prior that tips close calls, not t
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,16 +29,23 @@ _SCRIPT_RANGES = (
     ("arabic", ((0x0600, 0x06FF), (0x0750, 0x077F))),
 )
 _SCRIPT_LANGUAGE = {"hangul": "ko", "thai": "th", "lao": "lo", "khmer": "km"}
+_SCRIPT_PATTERNS = {
+    name: re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges) + "]")
+    for name, ranges in _SCRIPT_RANGES
+}
+_LETTER = re.compile(r"[^\W\d_]")
 # Letters only Vietnamese uses among languages written in Latin script.
-_VIETNAMESE_ONLY = frozenset("ăơưđĂƠƯĐ") | frozenset(chr(c) for c in range(0x1EA0, 0x1EFA))
+_VIETNAMESE_ONLY = re.compile("[ăơưđĂƠƯĐ\u1ea0-\u1ef9]")
 
 
-def _script(ch: str) -> str:
-    cp = ord(ch)
-    for name, ranges in _SCRIPT_RANGES:
-        if any(lo <= cp <= hi for lo, hi in ranges):
-            return name
-    return "latin" if ch.isalpha() else "other"
+def script_counts(text: str) -> tuple[dict[str, int], int]:
+    """Letters per script (``latin`` = letters of no other listed script) and the letter count."""
+    letters = "".join(_LETTER.findall(text))
+    n = len(letters)
+    counts = {name: len(pattern.findall(letters)) for name, pattern in _SCRIPT_PATTERNS.items()}
+    counts = {name: c for name, c in counts.items() if c}
+    counts["latin"] = max(0, n - sum(counts.values()))
+    return counts, n
 
 
 @dataclass
@@ -63,7 +71,7 @@ def _normalize_code(code: str) -> str:
 class LanguageDetector:
     """Detects the language of a text; deterministic and thread-safe."""
 
-    def __init__(self, prior_weight: float = 3.0, max_chars: int = 5000) -> None:
+    def __init__(self, prior_weight: float = 3.0, max_chars: int = 2000) -> None:
         self.prior_weight = prior_weight
         self.max_chars = max_chars
         self._factory: DetectorFactory | None = None
@@ -81,18 +89,13 @@ class LanguageDetector:
     def detect(self, text: str, declared: str | None = None) -> LanguageGuess:
         """The most likely language of ``text`` (ISO 639-1), with its probability."""
         text = unicodedata.normalize("NFC", text[: self.max_chars])
-        letters = [c for c in text if c.isalpha()]
-        if not letters:
+        counts, n = script_counts(text)
+        if not n:
             return LanguageGuess(UNDETERMINED, 0.0, "empty")
-        counts: dict[str, int] = {}
-        for c in letters:
-            s = _script(c)
-            counts[s] = counts.get(s, 0) + 1
-        n = len(letters)
         by_script = self._by_script(counts, n)
         if by_script:
             return by_script
-        vietnamese = sum(1 for c in letters if c in _VIETNAMESE_ONLY)
+        vietnamese = len(_VIETNAMESE_ONLY.findall(text))
         if counts.get("latin", 0) >= n / 2 and vietnamese and (n <= 40 or vietnamese / n >= 0.02):
             return LanguageGuess("vi", min(0.99, 0.9 + vietnamese / n), "script")
         return self._langdetect(text, declared)
