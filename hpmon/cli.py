@@ -9,16 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from hpmon import __version__
 from hpmon.app import build_pipeline, init_home, load_city, load_source_list, open_backend, setup_logging
 from hpmon.settings import SETTINGS_FILE, Settings, load_settings
-
-console = Console()
-err = Console(stderr=True)
+from hpmon.term import console, err
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -201,7 +198,7 @@ def _parse_day(value: str | None, tz: ZoneInfo, end: bool) -> datetime | None:
 
 
 def _marked(snippet) -> Text:
-    text = Text(snippet.text)
+    text = Text(snippet.text.replace("\n", " "))  # same length: the spans stay valid
     for s, e in snippet.spans:
         text.stylize("bold yellow", s, e)
     return text

@@ -124,6 +124,13 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(" ".join(fold(text).split()).encode("utf-8")).hexdigest()[:20]
 
 
+def _specific_places(analysis: Analysis) -> list[str]:
+    """The places an article names other than the city itself (every article names the city,
+    so only districts, ports, islands... say which event it is about)."""
+    hits = analysis.relevance.hits if analysis.relevance else []
+    return sorted({h.term for h in hits if h.kind != "name"})
+
+
 def _published_before(a: Article, b: Article) -> bool:
     return a.published_at is not None and b.published_at is not None and a.published_at < b.published_at
 
@@ -237,7 +244,7 @@ class Pipeline:
             analysis.story = self.stories.assign(
                 article_id=article.id, title=article.title, text=article.text, date=article.date,
                 language=article.language, outlet=article.outlet, country=article.country,
-                places=article.relevance_terms)
+                places=_specific_places(analysis))
             article.story_id = analysis.story.story_id
         elif self.stories is not None:
             known = self.stories.story_of(article.id)

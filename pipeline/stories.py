@@ -36,9 +36,11 @@ _PARAMS = [
 ]
 _NUMBER = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
 _STOP_WORDS = (  # frequent function words that make openings look alike
-    "của và là các những được cho với trong này có một người đã sẽ không từ theo tại đến về khi như "
+    "của và là các những được cho với trong này có một người đã sẽ không từ theo tại đến về khi như ở "
     "the and for with from that this have has are was were will said says into over after about their "
-    "les des une dans pour avec sur est par qui que plus aux")
+    "a an of to in on at by as is it its be or "
+    "le la les l d de du des un une et en au aux dans pour avec sur est par qui que plus ce se sa son ses "
+    "в и на с по из за к от о что как это для")
 _STOP = frozenset(fold(w) for w in _STOP_WORDS.split(" "))
 
 
@@ -127,7 +129,7 @@ class StoryStore:
     """Assigns each article to a story and answers questions about stories."""
 
     def __init__(self, path: str | Path, *, window_days: int = 3, near_duplicate: float = 0.5,
-                 same_event: float = 0.3) -> None:
+                 same_event: float = 0.35) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
@@ -177,7 +179,9 @@ class StoryStore:
     def _anchors(title: str, text: str, places: list[str]) -> set[str]:
         anchors = {f"place:{fold(p)}" for p in places}
         anchors |= {f"num:{n}" for n in numbers(f"{title}\n{text[:3000]}")}
-        anchors |= {f"word:{t}" for t in tokens(title) if len(t) >= 4 and t not in _STOP and not t.isdigit()}
+        place_words = {t for p in places for t in tokens(p)}
+        anchors |= {f"word:{t}" for t in tokens(title)
+                    if len(t) >= 4 and t not in _STOP and not t.isdigit() and t not in place_words}
         return anchors
 
     def _near_duplicate(self, sig: list[int], article_id: str) -> StoryMatch | None:

@@ -39,7 +39,9 @@ def main() -> int:
             ["crawl"],
             ["search", "hai phong", "--limit", "5", "--facets"],
             ["search", "海防 OR ハイフォン OR 하이퐁 OR Хайфон", "--limit", "5"],
-            ["search", "cảng -container", "--foreign", "--limit", "3"],
+            ["search", '"cang lach huyen" OR "Lach Huyen"', "--limit", "3"],
+            ["stories", "--top", "5"],
+            ["cases", "list"],
         ]
         for step in steps:
             print(f"\n$ hpmon {' '.join(step)}", flush=True)

@@ -254,3 +254,12 @@ def test_sovereignty_article_enters_the_rebuttal_queue_with_frozen_evidence(site
     port_articles = [x for x in stored.values() if "Lạch Huyện" in x.relevance_terms and x.language == "vi"]
     assert port_articles and all((x.risk_score or 0) < 0.3 for x in port_articles)  # the port is not flagged
     store.close()
+
+
+def test_only_copies_of_the_same_event_share_a_story(index, manifest):
+    stories: dict[str, set[str]] = {}
+    for article in index.iter_articles():
+        stories.setdefault(article.story_id, set()).add(_path(article.url))
+    shared = [paths for paths in stories.values() if len(paths) > 1]
+    expected = [{a["path"], a["duplicate_of"]} for a in manifest["articles"] if a.get("duplicate_of")]
+    assert sorted(map(sorted, shared)) == sorted(map(sorted, expected))

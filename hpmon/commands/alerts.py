@@ -10,7 +10,6 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -19,12 +18,11 @@ from alerts.engine import AlertEngine
 from alerts.mail import SmtpConfig
 from alerts.rules import Rule, RuleError, format_duration, recipient_problems
 from hpmon.settings import Settings
+from hpmon.term import console, err
 from index.article import Article
 from index.backend import Backend
 
 logger = logging.getLogger(__name__)
-console = Console()
-err = Console(stderr=True)
 
 
 # -- wiring -----------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from hpmon.settings import Settings
+from hpmon.term import console, err
 from index.cases import (
     APPROVER_ROLE,
     OPEN_STATES,
@@ -36,9 +36,6 @@ from index.cases import (
 )
 from index.library import KIND_LABELS, KINDS, LibraryStore
 from index.query import QuerySyntaxError
-
-console = Console()
-err = Console(stderr=True)
 
 
 def _settings(ctx: click.Context) -> Settings:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from hpmon.settings import Settings
-
-console = Console()
+from hpmon.term import console
 
 
 def _settings(ctx: click.Context) -> Settings:

@@ -9,14 +9,11 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from hpmon.settings import Settings
-
-console = Console()
-err = Console(stderr=True)
+from hpmon.term import console, err
 
 
 def _settings(ctx: click.Context) -> Settings:

@@ -9,13 +9,11 @@ from zoneinfo import ZoneInfo
 
 import click
 import yaml
-from rich.console import Console
 from rich.table import Table
 
 from hpmon.app import load_city, open_backend
 from hpmon.settings import Settings
-
-console = Console()
+from hpmon.term import console
 
 
 def _settings(ctx: click.Context) -> Settings:
