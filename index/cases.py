@@ -32,7 +32,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from index.article import Article
-from index.library import connect, distinctive_terms, iso, match_any, weighted_bm25
+from index.db import connect
+from index.library import distinctive_terms, iso, match_any, weighted_bm25
 from index.text import bigram_chars, search_form
 
 STATES = ("new", "triaged", "drafting", "awaiting_approval", "published", "dismissed")
@@ -409,7 +410,8 @@ class CaseStore:
     def __init__(self, path: str | Path, *, now: Callable[[], datetime] = _now,
                  due_hours: dict[str, float] | None = None) -> None:
         self.path = Path(path)
-        self._conn = connect(self.path)
+        self._conn = connect(self.path, foreign_keys=True)
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._conn.commit()
         self._lock = threading.RLock()

@@ -5,7 +5,6 @@ used as extra training examples by the next ``hpmon train``. One store for the C
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from index.article import Article
 from index.backend import Backend
+from index.db import connect
 
 SENTIMENTS = ("negative", "neutral", "positive")
 
@@ -34,8 +34,7 @@ class LabelStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect(self.path)
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS label_corrections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, "
             "topics TEXT, sentiment TEXT, user TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', "

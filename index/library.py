@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.db import connect
 from index.query import QuerySyntaxError, parse_query
 from index.sqlite import fts_clause
 from index.text import WORD, bigram_chars, search_form, split_bigram_runs
@@ -57,17 +58,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS library_fts_vocab USING fts5vocab(library_fts
 
 # bm25 column weights: title, text, single CJK characters
 _BM25 = "bm25(library_fts, 3.0, 1.0, 0.2)"
-
-
-def connect(path: str | Path) -> sqlite3.Connection:
-    """A connection to the office's SQLite file in WAL mode (shared by every ``*_`` table area)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
 
 
 def _now() -> datetime:
@@ -228,7 +218,7 @@ class LibraryStore:
 
     def __init__(self, path: str | Path, *, now=_now) -> None:
         self.path = Path(path)
-        self._conn = connect(self.path)
+        self._conn = connect(self.path, foreign_keys=True)
         self._conn.executescript(_SCHEMA)
         self._conn.commit()
         self._lock = threading.RLock()

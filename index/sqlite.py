@@ -18,6 +18,7 @@ from pathlib import Path
 
 from index.article import FACET_FIELDS, Article
 from index.backend import UpsertReport
+from index.db import connect
 from index.highlight import make_snippet
 from index.query import Clause, Hit, SearchQuery, SearchResult
 from index.text import WORD, bigram_chars, bigrams, fold, is_bigram_char, search_form, split_bigram_runs
@@ -93,10 +94,8 @@ class SqliteBackend:
     def __init__(self, path: str | Path, *, time_limit_ms: int = 5000) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect(self.path, foreign_keys=True)
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
         self._conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)

@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from index.db import connect
 from index.text import WORD, bigrams, fold, split_bigram_runs
 
 NUM_PERM = 64
@@ -132,8 +132,7 @@ class StoryStore:
                  same_event: float = 0.35) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect(self.path)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.RLock()
         self.window = timedelta(days=window_days)

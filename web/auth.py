@@ -22,6 +22,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from index.db import connect
+
 log = logging.getLogger(__name__)
 
 ROLES = ("viewer", "analyst", "admin")
@@ -116,9 +118,7 @@ class UserStore:
         """``hasher``: argon2id with its library defaults unless given (tests pass cheaper parameters)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = connect(self.path, foreign_keys=True)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.RLock()
         self._hasher = hasher or PasswordHasher()

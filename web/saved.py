@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from index.db import connect
 
 MAX_SAVED_PER_USER = 100
 
@@ -25,8 +26,7 @@ class SavedSearches:
     """Each user's named searches (the URL parameters of the search page)."""
 
     def __init__(self, path: str | Path) -> None:
-        self._conn = sqlite3.connect(Path(path), check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect(path)
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS web_saved_searches (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, "
             "name TEXT NOT NULL, params TEXT NOT NULL, created_at TEXT NOT NULL)")

@@ -7,11 +7,12 @@ reads it to send each profile once per day and to find the days missed during do
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from index.db import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digest_sent (
@@ -39,8 +40,7 @@ class DigestLog:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect(path)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
