@@ -276,3 +276,23 @@ def test_users_cli_adds_lists_and_disables(settings):
     assert runner.invoke(users, ["disable", "minh"], obj={"settings": settings}).exit_code == 0
     short = runner.invoke(users, ["add", "x", "--password", "short"], obj={"settings": settings})
     assert short.exit_code != 0 and "at least 10" in short.output
+
+
+def test_digest_archive_lists_the_digests_sent(settings, tmp_path):
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from alerts.digest.log import DigestLog
+    from index.sqlite import SqliteBackend
+    from web.app import create_app
+
+    from .conftest import cheap_hasher, login
+
+    log = DigestLog(settings.app_db_path)
+    log.record("songoaivu", date(2026, 10, 21), "<m1@hpmon>", ["a@example.org", "b@example.org"])
+    log.close()
+    with TestClient(create_app(settings, SqliteBackend(settings.index_path), password_hasher=cheap_hasher())) as c:
+        login(c, "viewer")
+        page = c.get("/digests").text
+    assert "2026-10-21" in page and "Bản tin đã gửi" in page

@@ -1,7 +1,5 @@
-"""Digests: each profile's digest of a day (today by default) previewed as it will be mailed.
-
-The archive of sent digests needs a record of what was sent, which ``alerts.digest`` does not keep
-yet; the page says so instead of inventing one."""
+"""Digests: the archive of digests sent (from the digest log), and each profile's digest of a
+day (today by default) previewed as it will be mailed."""
 
 from __future__ import annotations
 
@@ -11,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from alerts.digest.i18n import load_taxonomy
+from alerts.digest.log import DigestLog
 from alerts.digest.profiles import ProfileError, load_profiles
 from alerts.digest.render import build_digest
 from web.guard import page
@@ -46,8 +45,17 @@ def digests_page(request: Request, profile: str = "", day: str = "") -> Response
     except (ProfileError, OSError) as exc:
         profiles, error = {}, str(exc)
     chosen = profile if profile in profiles else next(iter(profiles), "")
+    log = DigestLog(ctx.settings.app_db_path)
+    try:
+        sent = sorted(log.entries(), key=lambda e: (e.day, e.profile), reverse=True)[:60]
+    finally:
+        log.close()
+    archive = [{"profile": e.profile, "name": profiles[e.profile].display_name(request.state.lang)
+                if e.profile in profiles else e.profile, "day": e.day.isoformat(),
+                "sent_at": ctx.dates.datetime(e.sent_at, request.state.lang), "recipients": len(e.recipients)}
+               for e in sent]
     return render(request, "digests.html", profiles=profiles, chosen=chosen, day=_day(day, ctx.timezone).isoformat(),
-                  error=error)
+                  error=error, archive=archive)
 
 
 @page(router, "/digests/preview/{profile_id}", role="viewer")
