@@ -247,8 +247,10 @@ class Pipeline:
                 places=_specific_places(analysis))
             article.story_id = analysis.story.story_id
         elif self.stories is not None:
-            known = self.stories.story_of(article.id)
-            article.story_id = known or (original.story_id or original.id if original else article.id)
+            analysis.story = self.stories.match(
+                article_id=article.id, title=article.title, text=article.text, date=article.date,
+                language=article.language, places=_specific_places(analysis))
+            article.story_id = analysis.story.story_id
         elif original is not None and original.id != article.id:
             article.story_id = original.story_id or original.id
         else:
@@ -286,11 +288,15 @@ class Pipeline:
             conflicts = self.facts.check_facts(article.text, article.language, when)
         source = self.sources.get(article.source_id)
         outlet_info = self.outlets.get(_domain(article.url), {})
+        divergence = (self.stories.divergence(article.story_id, article.id, article.title, article.text)
+                      if self.stories is not None and article.story_id else None)
         risk = self.risk.score(
             result,
             sentiment_label=article.sentiment, sentiment_probability=article.sentiment_score,
             outlet_profile=(source.profile if source else None) or outlet_info.get("profile"),
             outlet_name=article.outlet, fact_conflicts=conflicts,
+            divergence=divergence[0] if divergence else None,
+            divergence_evidence=divergence[1] if divergence else None,
         )
         analysis.risk = risk
         article.risk_score = round(risk.score, 4)

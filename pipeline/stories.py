@@ -147,18 +147,54 @@ class StoryStore:
     def _sig(blob: bytes) -> list[int]:
         return [int.from_bytes(blob[i:i + 8], "big") for i in range(0, len(blob), 8)]
 
-    def assign(self, *, article_id: str, title: str, text: str, date: datetime | None, language: str | None,
-               outlet: str | None = None, country: str | None = None, places: list[str] = ()) -> StoryMatch:
-        """The story of an article (recording it); the same answer when asked again."""
+    def match(self, *, article_id: str, title: str, text: str, date: datetime | None, language: str | None,
+              places: list[str] = ()) -> StoryMatch:
+        """The story an article would join, without recording anything (``hpmon analyze``)."""
         when = (date or datetime.now(UTC)).astimezone(UTC)
         with self._lock:
             row = self._conn.execute("SELECT story_id FROM docs WHERE article_id = ?", (article_id,)).fetchone()
             if row:
                 return StoryMatch(row[0], "known", 1.0)
             sig = minhash(f"{title}\n{text}")
-            match = self._near_duplicate(sig, article_id) or self._same_event(
-                article_id, title, text, when, language, places)
-            story_id = match.story_id if match else article_id
+            return (self._near_duplicate(sig, article_id)
+                    or self._same_event(article_id, title, text, when, language, places)
+                    or StoryMatch(article_id, "new", 1.0))
+
+    def divergence(self, story_id: str, article_id: str, title: str, text: str) -> tuple[float, str] | None:
+        """How far an article's figures stray from what the rest of its story reports: when at
+        least two other articles agree on figures (each in two thirds of them) and this one
+        gives other figures and none of those, a score with the evidence; else None."""
+        mine = numbers(f"{title}\n{text[:3000]}")
+        if not mine:
+            return None
+        with self._lock:
+            rows = self._conn.execute("SELECT anchors, outlet FROM docs WHERE story_id = ? AND article_id != ?",
+                                      (story_id, article_id)).fetchall()
+        if len(rows) < 2:
+            return None
+        counts: Counter = Counter()
+        for anchors, _ in rows:
+            counts.update({a[4:] for a in anchors.split("\n") if a.startswith("num:")})
+        consensus = {n for n, c in counts.items() if c >= max(2, math.ceil(len(rows) * 2 / 3))}
+        if not consensus or mine & consensus:
+            return None
+        outlets = sorted({o for _, o in rows if o})
+        score = min(1.0, 0.5 + 0.1 * len(rows))
+        evidence = (f"figures {', '.join(sorted(mine)[:5])} where {len(rows)} other articles of the story"
+                    f" ({', '.join(outlets[:4])}) report {', '.join(sorted(consensus)[:5])}")
+        return score, evidence
+
+    def assign(self, *, article_id: str, title: str, text: str, date: datetime | None, language: str | None,
+               outlet: str | None = None, country: str | None = None, places: list[str] = ()) -> StoryMatch:
+        """The story of an article (recording it); the same answer when asked again."""
+        when = (date or datetime.now(UTC)).astimezone(UTC)
+        with self._lock:
+            match = self.match(article_id=article_id, title=title, text=text, date=date, language=language,
+                               places=places)
+            if match.how == "known":
+                return match
+            sig = minhash(f"{title}\n{text}")
+            story_id = match.story_id
             opening = f"{title}\n{text[:600]}"
             anchor_set = self._anchors(title, text, places)
             with self._conn:
@@ -172,7 +208,7 @@ class StoryStore:
                     [(b, _h(",".join(map(str, sig[b * ROWS:(b + 1) * ROWS]))) >> 1, article_id) for b in range(BANDS)])
                 self._conn.executemany("INSERT INTO anchors(anchor, date, article_id) VALUES (?, ?, ?)",
                                        [(a, when.isoformat(), article_id) for a in anchor_set])
-            return match or StoryMatch(story_id, "new", 1.0)
+            return match
 
     @staticmethod
     def _anchors(title: str, text: str, places: list[str]) -> set[str]:

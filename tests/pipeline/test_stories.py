@@ -76,3 +76,18 @@ def test_helpers():
     sig = minhash("một hai ba bốn năm")
     assert jaccard(sig, sig) == 1.0
     assert minhash("") and len(minhash("海防港吞吐量")) == 64
+
+
+def test_an_article_whose_figures_differ_from_the_rest_of_its_story_is_divergent(store):
+    base = "Cảng Lạch Huyện ở Hải Phòng đón tàu container sức chở {n} TEU, dài {m} mét, làm hàng {k} container."
+    for i, outlet in enumerate(("A", "B", "C")):
+        store.assign(article_id=f"s{i}", title="Tàu lớn cập cảng Lạch Huyện", text=base.format(n="20.000", m=400,
+                     k="3.200") + " " * i, date=DAY, language="vi", outlet=outlet, places=["Lạch Huyện"])
+    odd = base.format(n="8.000", m=250, k="900")
+    match = store.match(article_id="odd", title="Tàu lớn cập cảng Lạch Huyện", text=odd, date=DAY, language="vi",
+                        places=["Lạch Huyện"])
+    assert match.story_id == "s0"
+    score, evidence = store.divergence("s0", "odd", "Tàu lớn cập cảng Lạch Huyện", odd)
+    assert score >= 0.5 and "20000" in evidence and "8000" in evidence
+    assert store.divergence("s0", "same", "Tàu lớn", base.format(n="20.000", m=400, k="3.200")) is None
+    assert store.story_of("odd") is None  # match() records nothing
