@@ -8,6 +8,7 @@ import random
 import signal
 import sqlite3
 import time
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,7 +34,44 @@ def _indexed(home) -> list[str]:
         backend.close()
 
 
-def test_killed_many_times_the_service_loses_and_duplicates_nothing(service_home, manifest):
+@pytest.fixture
+def alerting_home(service_home, tmp_path):
+    """The service home with alert and digest recipients, and rules that also alert on the
+    fixture site's (older) articles."""
+    import json
+    import shutil
+
+    from hpmon.settings import DEFAULT_CONFIG_DIR
+
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    rules = config / "alerts.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("max_article_age: 3d", "max_article_age: 3650d"),
+                     encoding="utf-8")
+    service_home.env["HPMON_CONFIG_DIR"] = str(config)
+    service_home.env["HPMON_RECIPIENTS"] = json.dumps({
+        "admins": ["quantri@example.test"], "sotttt_oncall": ["trucban.tttt@example.test"],
+        "songoaivu_oncall": ["trucban.ngoaivu@example.test"], "sotttt": ["lanhdao.tttt@example.test"],
+        "songoaivu": ["lanhdao.ngoaivu@example.test"]})
+    return service_home
+
+
+def _mail_counts(smtp_server) -> tuple[Counter, Counter]:
+    """Alert messages by (Message-ID, recipient) and digest messages by (profile, day, recipient)."""
+    alerts, digests = Counter(), Counter()
+    for message in list(smtp_server.inbox.messages):
+        mid = str(message["Message-ID"] or "")
+        for rcpt in str(message["To"] or "").split(","):
+            if mid.startswith("<digest."):
+                _, profile, day, _ = mid.strip("<>").split("@")[0].split(".", 3)
+                digests[(profile, day, rcpt.strip())] += 1
+            elif "Idempotency-Key" in message:
+                alerts[(mid, rcpt.strip())] += 1
+    return alerts, digests
+
+
+def test_killed_many_times_the_service_loses_and_duplicates_nothing(alerting_home, manifest, smtp_server):
+    service_home = alerting_home
     seed = int(os.environ.get("HPMON_TEST_SEED", time.time()))
     rng = random.Random(seed)
     killed: set[tuple[str, int]] = set()  # (job, child pid) running when its service was killed
@@ -65,9 +103,17 @@ def test_killed_many_times_the_service_loses_and_duplicates_nothing(service_home
         wait_for(all_crawls_finished, 120, interval=0.5, what=f"a full round of crawls (seed {seed})")
         wait_for(lambda: set(_indexed(service_home.home)) >= _expected_paths(manifest), 60, interval=0.5,
                  what=f"every fixture article to be indexed (seed {seed})")
+        wait_for(lambda: len({k[:2] for k in _mail_counts(smtp_server)[1]}) >= 2, 60, interval=0.5,
+                 what=f"both profiles' digests (seed {seed})")
+        wait_for(lambda: _mail_counts(smtp_server)[0], 60, interval=0.5, what=f"the alerts (seed {seed})")
+        time.sleep(3)  # one more delivery round: anything sent twice would show now
     finally:
         assert stop(proc) == 0
 
+    alerts, digests = _mail_counts(smtp_server)
+    assert alerts and max(alerts.values()) == 1, f"an alert was delivered twice (seed {seed}): {alerts}"
+    assert {k[0] for k in digests} == {"sotttt", "songoaivu"}
+    assert max(digests.values()) == 1, f"a digest was sent twice (seed {seed}): {digests}"
     paths = _indexed(service_home.home)
     assert len(paths) == len(set(paths)), "an article was indexed twice"
     assert set(paths) == _expected_paths(manifest), f"seed {seed}"
