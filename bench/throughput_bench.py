@@ -21,8 +21,10 @@ import cProfile
 import gzip
 import io
 import json
+import os
 import pstats
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from bench.common import REPO, base_parser, data_dir, md_table, rss_peak_mb, ski
 
 NAME = "throughput"
 TITLE = "End-to-end throughput (extraction-benchmark pages through the full pipeline into SQLite)"
-CITY_PROFILE = REPO / "config" / "cities" / "haiphong.yaml"
+MODELS_ENV = "HPMON_BENCH_MODELS"  # where the parent trained the models the workers load
 WORKER_TIMEOUT = 360
 _NEUTRALISE = [
     (re.compile(rb"""rel\s*=\s*(["']?)canonical""", re.I), rb"rel=\1x-canonical"),
@@ -65,15 +67,24 @@ def copies(pages: list[tuple[str, bytes]], repeats: int):
 
 
 def _pipeline(db: Path, threshold: float | None):
-    from index.sqlite import SqliteBackend
-    from pipeline.city import load_profile
-    from pipeline.process import Pipeline
+    """The full pipeline as ``hpmon crawl`` builds it (models trained into a fresh data
+    directory first, outside the timing): extraction, language, relevance, stories, topics
+    and sentiment, sensitive themes, facts, risk, the rebuttal-queue hook, the index."""
+    from hpmon.app import build_pipeline, load_city, open_backend
+    from hpmon.commands.understand import train_models
+    from hpmon.settings import Settings
 
-    profile = load_profile(CITY_PROFILE)
+    settings = Settings(home=db.parent)
+    trained = os.environ.get(MODELS_ENV)
+    if trained:  # trained once by the parent: training is not what this process measures
+        shutil.copytree(trained, settings.models_dir)
+    else:
+        train_models(settings)
+    profile = load_city(settings)
     if threshold is not None:
         profile.threshold = threshold
-    backend = SqliteBackend(db)
-    return Pipeline(city=profile, backend=backend, sources={}, outlets={}), backend
+    backend = open_backend(settings)
+    return build_pipeline(settings, backend, [], profile), backend
 
 
 def _run_pipeline(pages, repeats: int, db: Path, threshold: float | None) -> dict:
@@ -130,7 +141,7 @@ def worker(mode: str, folder: Path, repeats: int) -> dict:
 
     baseline = rss_peak_mb()
     with tempfile.TemporaryDirectory(prefix="hpmon-bench-") as tmp:
-        db = Path(tmp) / "index.db"
+        db = Path(tmp) / "index.sqlite"
         if mode == "trafilatura":
             out = _run_trafilatura(pages, repeats)
         elif mode == "pipeline":
@@ -164,12 +175,13 @@ def _strip_paths(text: str) -> str:
                      for line in lines[start:] if line.strip())
 
 
-def _spawn(mode: str, folder: Path, repeats: int) -> dict:
+def _spawn(mode: str, folder: Path, repeats: int, models: Path) -> dict:
     cmd = [sys.executable, "-m", "bench.throughput_bench", "--worker", mode, "--repeats", str(repeats),
            "--data", str(folder)]
     print(f"  {mode}: {repeats} repetitions ...", flush=True)
     try:
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=WORKER_TIMEOUT,
+                              env={**os.environ, MODELS_ENV: str(models)})
     except subprocess.TimeoutExpired:
         return {"mode": mode, "error": f"timed out after {WORKER_TIMEOUT} s"}
     if proc.returncode != 0:
@@ -195,8 +207,15 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(worker(args.worker, folder, args.repeats), default=str))
         return
     print(f"{NAME}: pages from {folder}")
-    runs = {mode: _spawn(mode, folder, args.repeats) for mode in ("trafilatura", "pipeline", "pipeline-all")}
-    runs["profile"] = _spawn("profile", folder, args.profile_repeats)
+    from hpmon.commands.understand import train_models
+    from hpmon.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="hpmon-bench-models-") as models_home:
+        train_models(Settings(home=Path(models_home)))
+        models = Path(models_home) / "models"
+        runs = {mode: _spawn(mode, folder, args.repeats, models)
+                for mode in ("trafilatura", "pipeline", "pipeline-all")}
+        runs["profile"] = _spawn("profile", folder, args.profile_repeats, models)
     floor = runs["trafilatura"].get("pages_per_second")
 
     def ratio(mode: str) -> float | None:
@@ -219,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
                      ", ".join(f"{k} {v}" for k, v in sorted(r.get("outcomes", {}).items())) or "–"))
     prof = runs["profile"]
     md = [
+        "The pipeline is the one `hpmon crawl` builds (`hpmon.app.build_pipeline`): decoding, extraction, language, "
+        "relevance, duplicates and stories, topics and sentiment (models trained beforehand, not timed), sensitive "
+        "themes, fact checks, risk and the rebuttal-queue hook, then the SQLite index. "
         f"Input: the 181 extraction-benchmark pages × {args.repeats} copies; each configuration in its own "
         "process, one after the other, one core each. `pages/s` counts every page processed (indexed or dropped); "
         "`articles/s` counts pages that reached the index; both per second of the process's CPU time, so that other "

@@ -22,18 +22,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from index.db import connect
 from index.text import WORD, bigrams, fold, split_bigram_runs
 
 NUM_PERM = 64
 BANDS = 16  # 16 bands of 4 rows: pairs with Jaccard ≥ ~0.5 almost always share a band
 ROWS = NUM_PERM // BANDS
-_MASK = (1 << 61) - 1  # Mersenne prime modulus for the permutations
-_PARAMS = [
-    (int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % _MASK | 1,
-     int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _MASK)
-    for i in range(NUM_PERM)
-]
+_MASK = (1 << 31) - 1  # Mersenne prime modulus of the permutations (products stay within int64)
+_A = np.array([int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=4).digest(), "big") % _MASK | 1
+               for i in range(NUM_PERM)], dtype=np.int64)
+_B = np.array([int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=4).digest(), "big") % _MASK
+               for i in range(NUM_PERM)], dtype=np.int64)
 _NUMBER = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
 _STOP_WORDS = (  # frequent function words that make openings look alike
     "của và là các những được cho với trong này có một người đã sẽ không từ theo tại đến về khi như ở "
@@ -57,10 +58,11 @@ def _h(s: str) -> int:
 
 
 def minhash(text: str, k: int = 3) -> list[int]:
+    """The MinHash signature (NUM_PERM values) of the text's word k-shingles."""
     toks = tokens(text)
     shingles = {" ".join(toks[i:i + k]) for i in range(max(1, len(toks) - k + 1))} if toks else {""}
-    hashes = [_h(s) % _MASK for s in shingles]
-    return [min((a * x + b) % _MASK for x in hashes) for a, b in _PARAMS]
+    hashes = np.fromiter((_h(s) % _MASK for s in shingles), dtype=np.int64, count=len(shingles))
+    return ((_A[:, None] * hashes[None, :] + _B[:, None]) % _MASK).min(axis=1).tolist()
 
 
 def jaccard(a: list[int], b: list[int]) -> float:
@@ -135,9 +137,21 @@ class StoryStore:
         self._conn = connect(self.path)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.RLock()
+        self._signatures: dict[tuple, list[int]] = {}
         self.window = timedelta(days=window_days)
         self.near_duplicate = near_duplicate
         self.same_event = same_event
+
+    def _signature(self, article_id: str, title: str, text: str) -> list[int]:
+        """The article's MinHash, computed once however often it is matched."""
+        key = (article_id, hash(title), hash(text))
+        sig = self._signatures.get(key)
+        if sig is None:
+            sig = minhash(f"{title}\n{text}")
+            self._signatures[key] = sig
+            while len(self._signatures) > 256:
+                self._signatures.pop(next(iter(self._signatures)))
+        return sig
 
     @staticmethod
     def _blob(sig: list[int]) -> bytes:
@@ -155,7 +169,7 @@ class StoryStore:
             row = self._conn.execute("SELECT story_id FROM docs WHERE article_id = ?", (article_id,)).fetchone()
             if row:
                 return StoryMatch(row[0], "known", 1.0)
-            sig = minhash(f"{title}\n{text}")
+            sig = self._signature(article_id, title, text)
             return (self._near_duplicate(sig, article_id)
                     or self._same_event(article_id, title, text, when, language, places)
                     or StoryMatch(article_id, "new", 1.0))
@@ -193,7 +207,7 @@ class StoryStore:
                                places=places)
             if match.how == "known":
                 return match
-            sig = minhash(f"{title}\n{text}")
+            sig = self._signature(article_id, title, text)
             story_id = match.story_id
             opening = f"{title}\n{text[:600]}"
             anchor_set = self._anchors(title, text, places)
