@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -75,6 +75,33 @@ def process_new_articles(settings: Settings, backend: Backend, articles: Iterabl
         return None
     finally:
         engine.close()
+
+
+CATCH_UP_CAP = timedelta(days=14)
+
+
+def evaluate_recent(engine: AlertEngine, backend: Backend, *, now: datetime | None = None, page: int = 1000) -> int:
+    """Evaluate the rules again on every recent article (within the longest ``max_article_age``
+    of the rules, at most 14 days): articles indexed by a crawl that died before it evaluated
+    them still raise their alerts. Safe to repeat: nothing fires twice. Returns how many
+    articles were looked at."""
+    from index.query import SearchQuery
+
+    now = now or datetime.now(UTC)
+    ages = [r.max_article_age or CATCH_UP_CAP for r in engine.rules if r.enabled and r.kind == "match"]
+    if not ages:
+        return 0
+    since = now - min(max(ages), CATCH_UP_CAP)
+    seen, offset = 0, 0
+    while True:
+        result = backend.search(SearchQuery(since=since, sort="date", limit=page, offset=offset))
+        if not result.hits:
+            return seen
+        engine.process_batch([h.article for h in result.hits])
+        seen += len(result.hits)
+        offset += page
+        if offset >= result.total:
+            return seen
 
 
 def _engine(ctx: click.Context, *, with_index: bool = True) -> AlertEngine:
@@ -261,9 +288,14 @@ def alerts_history(ctx: click.Context, rule_name: str | None, state: str | None,
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def alerts_deliver(ctx: click.Context, ignore_backoff: bool, as_json: bool) -> None:
-    """Send the alerts waiting in the log (new ones and due retries). The service runs this
-    after each crawl; it is safe to run at any time and in parallel."""
-    engine = _engine(ctx, with_index=False)
+    """Evaluate the rules on recent articles not evaluated yet (after a crash), then send the
+    alerts waiting in the log (new ones and due retries). The service runs this every minute;
+    it is safe to run at any time and in parallel."""
+    engine = _engine(ctx, with_index=True)
+    try:
+        evaluate_recent(engine, engine.backend)
+    except Exception:  # the index may be busy or down: deliver what waits anyway
+        logger.exception("alert catch-up evaluation failed; delivering what waits")
     report = engine.deliver_pending(ignore_backoff=ignore_backoff)
     counts = engine.log.counts()
     engine.close()

@@ -110,3 +110,35 @@ def test_a_broken_rules_file_is_reported_with_the_rule_and_field(settings, tmp_p
     assert result.exit_code != 0
     assert "rules[0] ('bad').filters.scope" in result.output
     assert process_new_articles(broken, None, []) is None  # the crawl goes on; the reason is logged
+
+
+def test_deliver_catches_up_on_articles_a_crashed_crawl_never_evaluated(tmp_path):
+    """A crawl indexed an article and died before evaluating the rules: the next `alerts deliver`
+    (the service runs it every minute) raises the alert anyway, once."""
+    import json as _json
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from hpmon.commands.alerts import alerts
+    from hpmon.settings import Settings
+    from index.article import Article
+    from index.sqlite import SqliteBackend
+
+    settings = Settings(home=tmp_path / "home", recipients={"sotttt_oncall": ["a@example.test"],
+                                                             "songoaivu_oncall": ["b@example.test"]})
+    backend = SqliteBackend(settings.index_path)
+    backend.upsert([Article(
+        id="sea1", url="https://news.example/sea1", source_id="s", title="Chinese ships near the Paracel Islands",
+        text="Vietnam protested after Chinese coast guard vessels entered waters near the Paracel Islands, "
+             "close to shipping lanes used by Hai Phong's port.", language="en", country="GB", scope="foreign",
+        published_at=datetime.now(UTC), story_id="sea1", topics=["sovereignty"], sentiment="negative",
+        sensitive_themes=["sovereignty"], risk_score=0.6)])
+    backend.close()
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(alerts, ["deliver", "--json"], obj={"settings": settings})
+        assert result.exit_code == 0, result.output
+    history = runner.invoke(alerts, ["history", "--json"], obj={"settings": settings})
+    rules = [a["rule"] for a in _json.loads(history.output)]
+    assert "sovereignty_foreign" in rules and len(rules) == len(set(rules))  # raised, and only once
