@@ -84,6 +84,18 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     def t(key: str, **kw: Any) -> str:
         return ctx.catalogues.gettext(lang, key, **kw)
 
+    def audit_action(action: str) -> str:
+        """An audit-trail action in the reader's language (the stored name when it has no message)."""
+        key = f"audit.{action}"
+        return t(key) if key in ctx.catalogues.messages.get(lang, {}) else action
+
+    def risk_kind(kind: str) -> str:
+        """A risk reason's kind in the reader's language (``theme:sovereignty`` → the theme's name)."""
+        if kind.startswith("theme:"):
+            return label("themes", kind.split(":", 1)[1])
+        key = f"risk.{kind}"
+        return t(key) if key in ctx.catalogues.messages.get(lang, {}) else kind
+
     def label(kind: str, value: str) -> str:
         return ctx.taxonomy.name(kind, value, lang)
 
@@ -103,7 +115,8 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     html = env.get_template(template).render(
         request=request, t=t, lang=lang, user=request.state.user, csrf_token=request.state.csrf_token,
         fmt_dt=lambda v: dates.datetime(v, lang), fmt_date=lambda v: dates.date(v, lang), label=label,
-        value_name=value_name, city=ctx.city_name.get(lang) or ctx.city_name.get("vi", ""), features=ctx.features,
+        value_name=value_name, audit_action=audit_action, risk_kind=risk_kind,
+        city=ctx.city_name.get(lang) or ctx.city_name.get("vi", ""), features=ctx.features,
         path=request.url.path,
         **values,
     )

@@ -110,7 +110,11 @@ def test_article_page_shows_labels_with_reasons_story_and_evidence(client_for, s
     html = client.get("/articles/reasoned").text
     assert "Chủ quyền biển đảo, biên giới" in html  # topic name from config/topics.yaml
     assert "<mark>Hoàng Sa</mark>" in html  # the sensitive finding marked in the text
-    assert "theme:sovereignty" in html
+    from hpmon.settings import DEFAULT_CONFIG_DIR
+    from web.i18n import load_taxonomy
+
+    theme = load_taxonomy(DEFAULT_CONFIG_DIR / "topics.yaml").name("themes", "sovereignty", "vi")
+    assert f"<strong>{theme}</strong>" in html and "theme:sovereignty" not in html  # the risk reason, named
     assert re.search(r"[0-9a-f]{64}", html)
     for other in ("vi-port", "en-port", "zh-port"):
         assert f'href="/articles/{other}"' in html  # the rest of the story
