@@ -42,14 +42,15 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hpmon.settings import Settings
+from index.db import connect, immediate_transaction
 
 logger = logging.getLogger("hpmon.service")
 
@@ -252,22 +253,12 @@ class JobStore:
     raises sqlite3.Error to the caller, which keeps going and writes again later."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._conn = connect(path, autocommit=True)
         self._conn.executescript(_SCHEMA)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    def _tx(self):
+        return immediate_transaction(self._conn)
 
     def register(self, job_id: str, kind: str, interval: float, unavailable: str | None, now: datetime) -> None:
         """Insert the job (due now) or update its interval and availability."""

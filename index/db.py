@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -19,3 +21,16 @@ def connect(path: str | Path, *, autocommit: bool = False, foreign_keys: bool = 
     if foreign_keys:
         conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+@contextmanager
+def immediate_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on an autocommit connection, taken at once (BEGIN IMMEDIATE) so
+    concurrent writers serialise instead of failing halfway; rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
