@@ -20,6 +20,7 @@ import json
 import logging
 import logging.handlers
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -98,6 +99,45 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, size-rotated. When the file cannot be written (a full disk, a removed
+    directory) the records are still logged to the other handlers; this one says so once, as
+    a JSON line on stderr, instead of a traceback per record, and says again when the file is
+    writable."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failing = False
+        self._error: BaseException | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._error = None
+        super().emit(record)
+        if self._error is None and self.failing:
+            self.failing = False
+            self._report("WARNING", f"the log file {self.baseFilename} is writable again")
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+            return
+        self._error = error
+        if not self.failing:
+            self.failing = True
+            self._report("ERROR", f"cannot write the log file {self.baseFilename}: {error}; "
+                                  "records go to the other log outputs until it can be written again")
+
+    def _report(self, level: str, message: str) -> None:
+        line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "level": level, "logger": __name__, "msg": message, "pid": os.getpid()}
+        try:
+            sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed or broken: nothing more can be said
+            pass
+
+
 def json_handler(handler: logging.Handler, level: str | int = "INFO") -> logging.Handler:
     """``handler`` set up to write JSON lines with context; returns it (for chaining)."""
     handler.setFormatter(JsonFormatter())
@@ -119,7 +159,7 @@ def setup_json_logging(log_dir: Path, level: str = "INFO", *, stream: TextIO | N
             handler.addFilter(ContextFilter())
             handler._hpmon_json = True  # type: ignore[attr-defined]
     if not any(getattr(h, "_hpmon_json", False) for h in root.handlers):
-        file_handler = json_handler(logging.handlers.RotatingFileHandler(
+        file_handler = json_handler(LogFileHandler(
             log_dir / "hpmon.log", maxBytes=max_bytes, backupCount=backups, encoding="utf-8"), level)
         file_handler._hpmon_json = True  # type: ignore[attr-defined]
         root.addHandler(file_handler)

@@ -62,6 +62,7 @@ def test_full_disk_pauses_writing_with_a_clear_error_and_resumes(service_home, s
         log = service_home.stderr()
         error_line = next(line for line in log.splitlines() if "disk almost full" in line)
         assert '"level": "ERROR"' in error_line and str(home) in error_line and "paused" in error_line
+        assert "--- Logging error ---" not in log, "a log file on the full disk is reported in one line, not per record"
         started_when_full = _started_lines(log)
         time.sleep(5)  # several intervals pass while the disk is full
         assert proc.poll() is None, "the service must survive a full disk"

@@ -3,12 +3,13 @@ Prometheus form say what an operator needs."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
 
 from hpmon.health import find_problems, health_report, prometheus_text
-from hpmon.logjson import ContextFilter, JsonFormatter, log_context
+from hpmon.logjson import ContextFilter, JsonFormatter, LogFileHandler, json_handler, log_context
 from hpmon.service import ServiceConfig
 from hpmon.settings import Settings
 
@@ -43,6 +44,43 @@ def test_records_without_context_have_no_empty_fields():
     _logger(out).info("service started")
     record = json.loads(out.getvalue())
     assert "source" not in record and "article_id" not in record and record["ts"].endswith("Z")
+
+
+class _Disk(io.StringIO):
+    """A log file's stream on a disk that can be full."""
+
+    full = False
+
+    def write(self, text: str) -> int:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(text)
+
+
+def test_a_log_file_that_cannot_be_written_is_reported_once_not_per_record(tmp_path, capsys):
+    handler = json_handler(LogFileHandler(tmp_path / "hpmon.log", encoding="utf-8"))
+    disk = _Disk()
+    handler.stream.close()
+    handler.stream = disk
+    logger = logging.getLogger("test.logjson.fullfile")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        logger.info("before")
+        disk.full = True
+        for n in range(5):
+            logger.error("while full %d", n)
+        disk.full = False
+        logger.info("after")
+    finally:
+        logger.handlers[:] = []
+    written = [json.loads(line)["msg"] for line in disk.getvalue().splitlines()]
+    assert written == ["before", "after"]
+    said = [json.loads(line) for line in capsys.readouterr().err.splitlines()]  # JSON lines, no traceback
+    assert [line["level"] for line in said] == ["ERROR", "WARNING"]
+    assert "No space left" in said[0]["msg"] and str(tmp_path / "hpmon.log") in said[0]["msg"]
+    assert "writable again" in said[1]["msg"]
 
 
 def test_health_report_of_a_fresh_home_and_its_metrics(tmp_path):
