@@ -22,7 +22,15 @@ from crawlers.feeds import read_feed
 from crawlers.gdelt import build_query_url, read_artlist
 from crawlers.items import FetchedPage, LinkHints
 from crawlers.links import looks_like_article
-from crawlers.newslinks import direct_link
+from crawlers.newslinks import (
+    GOOGLE_NEWS_BATCH_PATH,
+    GoogleNewsParams,
+    direct_link,
+    google_news_params,
+    google_news_request_body,
+    google_news_url,
+    is_google_news_article,
+)
 from crawlers.sitemaps import read_sitemap
 from crawlers.sources import Source
 from crawlers.state import CrawlState
@@ -245,6 +253,7 @@ class SourcesSpider(scrapy.Spider):
             return None
         link = canonical_url(direct_link(url))
         self._inc(source, "links")
+        link = self.state.resolved_target(link) or link  # a news-search id resolved on an earlier run
         if link in self.requested or not self.state.should_fetch(link):
             self._inc(source, "skipped_seen")
             return None
@@ -260,6 +269,11 @@ class SourcesSpider(scrapy.Spider):
 
     def parse_article(self, response: Response):
         source = self._source(response)
+        if "resolved_from" not in response.meta:
+            params = google_news_params(response.text) if hasattr(response, "text") else None
+            if params is not None or is_google_news_article(response.url):
+                yield from self._resolve_news_link(source, response, params)
+                return
         self._inc(source, "fetched")
         fetched_at = datetime.now(UTC)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
@@ -278,6 +292,43 @@ class SourcesSpider(scrapy.Spider):
             warc_offset=offset,
             hints=response.meta.get("hints") or LinkHints(),
         )
+
+    # -- news-search links that only a second request resolves (crawlers/newslinks.py) ----------
+
+    def _resolve_news_link(self, source: Source, response: Response, params: GoogleNewsParams | None):
+        meta = {key: response.meta[key] for key in ("source_id", "link", "hints", "feed") if key in response.meta}
+        if params is None:
+            self._news_link_unresolved(source, meta, "the Google News page carries no article id and signature")
+            return
+        yield scrapy.FormRequest(response.urljoin(GOOGLE_NEWS_BATCH_PATH),
+                                 formdata={"f.req": google_news_request_body(params)},
+                                 callback=self.parse_news_link, errback=self._article_failed, dont_filter=True,
+                                 meta=meta)
+
+    def parse_news_link(self, response: Response):
+        source = self._source(response)
+        meta = {key: response.meta[key] for key in ("source_id", "link", "hints", "feed") if key in response.meta}
+        target = google_news_url(response.text) if hasattr(response, "text") else None
+        if not target:
+            self._news_link_unresolved(source, meta, "Google News did not give the article's URL")
+            return
+        link, target = meta["link"], canonical_url(target)
+        self.state.mark(link, source.id, "resolved", target)
+        self._inc(source, "resolved_links")
+        if target in self.requested or not self.state.should_fetch(target):
+            self._inc(source, "skipped_seen")
+            return
+        self.requested.add(target)
+        yield scrapy.Request(target, callback=self.parse_article, errback=self._article_failed, dont_filter=True,
+                             meta={**meta, "link": target, "resolved_from": link})
+
+    def _news_link_unresolved(self, source: Source, meta: dict[str, Any], detail: str) -> None:
+        """A news-search link whose article could not be found: logged with its reason, tried
+        again on the next runs (up to the retry limit): Google's answer may be temporary."""
+        self._fail(source, meta["link"], "news_link_unresolved", detail, listing=False)
+        self.state.mark(meta["link"], source.id, "failed", f"news_link_unresolved: {detail}", final=False)
+        if meta.get("feed"):
+            self.feeds_with_retries.add(meta["feed"])
 
     def _article_failed(self, failure: Failure) -> None:
         request = failure.request

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS seen (
     first_seen TEXT NOT NULL,
     last_attempt TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 1,
-    outcome TEXT NOT NULL,           -- indexed | duplicate | dropped | failed
+    outcome TEXT NOT NULL,           -- indexed | duplicate | dropped | failed | resolved (reason: the target)
     reason TEXT,
     final INTEGER NOT NULL DEFAULT 1, -- 0: a transient failure, to try again next run
     article_id TEXT
@@ -65,6 +65,13 @@ class CrawlState:
         with self._lock:
             row = self._conn.execute("SELECT final, attempts FROM seen WHERE url = ?", (url,)).fetchone()
         return row is None or (not row[0] and row[1] < MAX_ATTEMPTS)
+
+    def resolved_target(self, url: str) -> str | None:
+        """The article URL a news-search link was resolved to on an earlier run, if any."""
+        with self._lock:
+            row = self._conn.execute("SELECT reason FROM seen WHERE url = ? AND outcome = 'resolved'",
+                                     (url,)).fetchone()
+        return row[0] if row else None
 
     def mark(self, url: str, source_id: str, outcome: str, reason: str | None = None, *,
              article_id: str | None = None, final: bool = True) -> None:

@@ -22,6 +22,7 @@ class SourceSummary:
     not_relevant: int = 0
     skipped_seen: int = 0
     not_modified: int = 0
+    resolved_links: int = 0  # news-search ids resolved to the article's URL (crawlers/newslinks.py)
     failures: Counter = field(default_factory=Counter)
     warnings: Counter = field(default_factory=Counter)
 
@@ -33,7 +34,8 @@ class SourceSummary:
         return {
             "source": self.source_id, "name": self.name, "kind": self.kind, "fetched": self.fetched, "new": self.new,
             "relevant": self.relevant, "duplicates": self.duplicates, "not_relevant": self.not_relevant,
-            "skipped_seen": self.skipped_seen, "not_modified": self.not_modified, "failed": self.failed,
+            "skipped_seen": self.skipped_seen, "not_modified": self.not_modified,
+            "resolved_links": self.resolved_links, "failed": self.failed,
             "failures": dict(self.failures), "warnings": dict(self.warnings),
         }
 
