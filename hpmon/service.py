@@ -261,14 +261,28 @@ class JobStore:
         return immediate_transaction(self._conn)
 
     def register(self, job_id: str, kind: str, interval: float, unavailable: str | None, now: datetime) -> None:
-        """Insert the job (due now) or update its interval and availability."""
+        """Insert the job (due now) or update its interval and availability; a new interval
+        counts from the job's last run."""
         with self._tx() as c:
+            row = c.execute("SELECT interval_s, last_finish FROM service_jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is not None and row[0] != interval:
+                last = parse_iso(row[1])
+                c.execute("UPDATE service_jobs SET next_due = ? WHERE job_id = ? AND running_pid IS NULL",
+                          (iso(last + timedelta(seconds=interval) if last else now), job_id))
             c.execute(
                 "INSERT INTO service_jobs(job_id, kind, created_at, interval_s, unavailable, next_due) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET kind = excluded.kind, "
                 "interval_s = excluded.interval_s, unavailable = excluded.unavailable",
                 (job_id, kind, iso(now), interval, unavailable, iso(now)),
             )
+
+    def retire(self, keep: set[str]) -> list[str]:
+        """Remove the jobs that are no longer configured (a source deleted or disabled); their
+        run history stays. Returns their ids."""
+        with self._tx() as c:
+            gone = [r[0] for r in c.execute("SELECT job_id FROM service_jobs") if r[0] not in keep]
+            c.executemany("DELETE FROM service_jobs WHERE job_id = ?", [(job_id,) for job_id in gone])
+        return gone
 
     def recover_interrupted(self, now: datetime) -> list[str]:
         """Mark jobs left 'running' by a previous process as interrupted and due now; returns their ids."""
@@ -509,6 +523,7 @@ class Service:
     python: str = field(default_factory=lambda: sys.executable)
     children: list[Child] = field(default_factory=list)
     _stop_signal: int | None = None
+    _reload_requested: bool = False
     _disk_paused: bool = False
     _pending_writes: list[tuple] = field(default_factory=list)
 
@@ -518,10 +533,14 @@ class Service:
         lock = InstanceLock(self.settings.home)
         lock.acquire()  # raises AlreadyRunning
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_reload)
         store = JobStore(self.settings.app_db_path)
         try:
             jobs = self._start(store)
             while self._stop_signal is None:
+                if self._reload_requested:
+                    self._reload_requested = False
+                    jobs = self._reload(store, jobs)
                 self._tick(store, jobs)
                 self._sleep(TICK_SECONDS)
             self._shutdown(store)
@@ -538,6 +557,9 @@ class Service:
                 _signal_group(child.proc, signal.SIGKILL)
             return
         self._stop_signal = signum
+
+    def _on_reload(self, signum: int, frame: object) -> None:
+        self._reload_requested = True
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -558,15 +580,45 @@ class Service:
             logger.warning("job %s was interrupted by the last stop; it runs again now", job_id,
                            extra={"job": job_id})
         self._forget_validators([jobs[j] for j in interrupted if j in jobs])
-        for job in jobs.values():
-            store.register(job.id, job.kind, job.interval, job.unavailable, now)
-            if job.unavailable:
-                logger.warning("job %s unavailable: %s", job.id, job.unavailable, extra={"job": job.id})
+        self._register(store, jobs, now)
         store.prune(now)
         store.set_state("started", json.dumps({"pid": os.getpid(), "at": iso(now)}))
         logger.info("hpmon run started (pid %s): %d jobs, %d available; stop bound %.0f s", os.getpid(), len(jobs),
                     sum(not j.unavailable for j in jobs.values()), shutdown_bound(self.config))
         return jobs
+
+    def _register(self, store: JobStore, jobs: dict[str, JobSpec], now: datetime) -> list[str]:
+        """Put the configured jobs in the job table and take out those no longer configured;
+        returns the ids taken out."""
+        for job in jobs.values():
+            store.register(job.id, job.kind, job.interval, job.unavailable, now)
+            if job.unavailable:
+                logger.warning("job %s unavailable: %s", job.id, job.unavailable, extra={"job": job.id})
+        return store.retire(set(jobs))
+
+    def _reload(self, store: JobStore, jobs: dict[str, JobSpec]) -> dict[str, JobSpec]:
+        """SIGHUP: read the sources again and schedule what changed (sources added, removed,
+        disabled, or of another kind). A registry that does not load keeps the current jobs,
+        with the reason logged. Running jobs finish as they started; the other configuration
+        files (alerts, digests, lexicons, city profile) are read by each job when it starts,
+        so they need no reload."""
+        from crawlers.sources import SourceError
+
+        try:
+            fresh = {j.id: j for j in build_jobs(self.settings, self.config)}
+        except (SourceError, OSError, ValueError) as exc:
+            logger.error("tải lại thất bại / reload failed, the current jobs are kept: %s", exc)
+            return jobs
+        try:
+            removed = self._register(store, fresh, utcnow())
+        except sqlite3.Error as exc:
+            logger.error("reload failed, cannot write the job table (the current jobs are kept): %s", exc)
+            return jobs
+        added = sorted(set(fresh) - set(jobs))
+        logger.warning("reloaded the configuration: %d jobs (%d added%s, %d removed%s)", len(fresh), len(added),
+                       f": {', '.join(added)}" if added else "", len(removed),
+                       f": {', '.join(sorted(removed))}" if removed else "")
+        return fresh
 
     def _forget_validators(self, jobs: list[JobSpec]) -> None:
         """An interrupted crawl may have read a feed without fetching all of its articles; with
