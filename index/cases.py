@@ -524,28 +524,26 @@ class CaseStore:
         return [AuditEntry(r[0], r[1], _dt(r[2]), r[3], r[4], r[5], r[6], json.loads(r[7]))  # type: ignore[arg-type]
                 for r in rows]
 
+    def _rows_of_case(self, select: str, case_id: int, article_id: str | None) -> list[tuple]:
+        """Rows of ``select`` (a SELECT … FROM a table with case_id and article_id columns) for the
+        case, and for one of its articles when ``article_id`` is given, in insertion order."""
+        sql, args = select + " WHERE case_id = ?", [case_id]
+        if article_id is not None:
+            sql, args = sql + " AND article_id = ?", [case_id, article_id]
+        with self._lock:
+            return self._conn.execute(sql + " ORDER BY id", args).fetchall()
+
     def evidence(self, case_id: int, article_id: str | None = None) -> list[EvidenceRecord]:
         """The case's frozen evidence files (of one article), in the order they were frozen."""
-        sql = ("SELECT id, case_id, article_id, kind, path, sha256, size, url, fetched_at, frozen_at, detail "
-               "FROM case_evidence WHERE case_id = ?")
-        args: list[Any] = [case_id]
-        if article_id is not None:
-            sql += " AND article_id = ?"
-            args.append(article_id)
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        rows = self._rows_of_case("SELECT id, case_id, article_id, kind, path, sha256, size, url, fetched_at, "
+                                  "frozen_at, detail FROM case_evidence", case_id, article_id)
         return [EvidenceRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _dt(r[8]), _dt(r[9]),  # type: ignore[arg-type]
                                json.loads(r[10])) for r in rows]
 
     def rechecks(self, case_id: int, article_id: str | None = None) -> list[Recheck]:
-        sql = ("SELECT id, case_id, article_id, url, checked_at, outcome, http_status, final_url, text_sha256, "
-               "diff, detail FROM case_rechecks WHERE case_id = ?")
-        args: list[Any] = [case_id]
-        if article_id is not None:
-            sql += " AND article_id = ?"
-            args.append(article_id)
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        """The re-checks of the case's evidence (of one article), oldest first."""
+        rows = self._rows_of_case("SELECT id, case_id, article_id, url, checked_at, outcome, http_status, final_url, "
+                                  "text_sha256, diff, detail FROM case_rechecks", case_id, article_id)
         return [Recheck(r[0], r[1], r[2], r[3], _dt(r[4]), *r[5:]) for r in rows]  # type: ignore[arg-type]
 
     def case_text(self, case_id: int, *, max_chars: int = 200_000) -> str:
