@@ -13,6 +13,7 @@ import charset_normalizer
 import trafilatura
 from htmldate import find_date
 
+from pipeline.legacy_vietnamese import convert_legacy_vietnamese, decode_as_cp1252, detect_legacy_vietnamese
 from pipeline.outcome import Dropped
 
 # Declared charsets whose real-world meaning is a superset encoding.
@@ -32,7 +33,7 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 class Decoded:
     html: str
     encoding: str
-    how: str  # bom | header | meta | utf-8 | detected
+    how: str  # bom | header | meta | utf-8 | detected | legacy-font (encoding: tcvn3 | vni | viscii)
 
 
 def _codec(name: str) -> str | None:
@@ -66,7 +67,9 @@ def _looks_binary(body: bytes) -> bool:
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropped:
     """The page as text. Order: BOM, HTTP charset, ``<meta charset>``, strict UTF-8, then
     statistical detection. Declared legacy charsets map to their supersets (GBK → GB18030,
-    Shift_JIS → CP932...). Windows-1258's combining tone marks are composed (NFC)."""
+    Shift_JIS → CP932...). Windows-1258's combining tone marks are composed (NFC). Vietnamese
+    typed in a legacy font encoding (TCVN3, VNI, VISCII: pipeline/legacy_vietnamese.py), served
+    as Western text or re-saved as UTF-8, is converted to Unicode."""
     if not body or not body.strip():
         return Dropped("decode", "empty", "empty body")
     if _looks_binary(body):
@@ -90,6 +93,12 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
     if text is None:
         codec, how = "utf-8", "utf-8"
         text = _try(body, codec)
+    if text is None:  # VISCII uses bytes cp1252 leaves undefined: try it before guessing
+        legacy_text = decode_as_cp1252(body)
+        legacy = detect_legacy_vietnamese(legacy_text)
+        if legacy:
+            return Decoded(unicodedata.normalize("NFC", convert_legacy_vietnamese(legacy_text, legacy)), legacy,
+                           "legacy-font")
     if text is None:
         best = charset_normalizer.from_bytes(body[:200_000]).best()
         if best is None:
@@ -99,6 +108,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
     text = unicodedata.normalize("NFC", text)
     if text.count("\ufffd") > max(10, len(text) // 50):
         return Dropped("decode", "binary", f"undecodable bytes as {codec}")
+    if codec in ("cp1252", "utf-8", "utf-8-sig"):  # Western text, or old mojibake re-saved as UTF-8
+        legacy = detect_legacy_vietnamese(text)
+        if legacy:
+            return Decoded(convert_legacy_vietnamese(text, legacy), legacy, "legacy-font")
     return Decoded(text, codec or "utf-8", how)
 
 
@@ -112,6 +125,7 @@ class Extracted:
     site_name: str | None = None
     canonical_url: str | None = None
     html_lang: str | None = None
+    published_has_time: bool = False  # the page gave the time of day, not only the date
 
 
 _HTML_LANG = re.compile(r"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
@@ -127,6 +141,36 @@ def _parse_date(value: str | None, tz: ZoneInfo) -> datetime | None:
     if dt.tzinfo is None:  # a date or a local time without zone: the city's time
         dt = dt.replace(tzinfo=tz)
     return dt.astimezone(UTC)
+
+
+_META_TAG = re.compile(r"<meta\b[^>]{0,2000}>", re.I)
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
+_HAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+# Metadata naming the publication time, in the order they are trusted.
+_PUBLISHED_KEYS = ("article:published_time", "og:published_time", "datepublished", "parsely-pub-date",
+                   "sailthru.date", "pubdate", "publishdate", "publish-date", "dc.date.issued", "dcterms.issued")
+
+
+def page_published_time(html: str, tz: ZoneInfo) -> datetime | None:
+    """The publication time (with the time of day) the page's metadata states — Open Graph /
+    article meta tags, then JSON-LD ``datePublished`` — or None when none gives a time of day.
+    trafilatura and htmldate keep only the date; the time tells which of two copies came first."""
+    head = html[:100_000]
+    found: dict[str, str] = {}
+    for tag in _META_TAG.findall(head):
+        attributes = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+                      for m in _ATTRIBUTE.finditer(tag)}
+        key = (attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or "").lower()
+        if key in _PUBLISHED_KEYS and attributes.get("content"):
+            found.setdefault(key, attributes["content"])
+    candidates = [found[k] for k in _PUBLISHED_KEYS if k in found] + _JSON_LD_PUBLISHED.findall(html[:300_000])
+    for value in candidates:
+        if _HAS_TIME.match(value.strip()):
+            parsed = _parse_date(value, tz)
+            if parsed is not None:
+                return parsed
+    return None
 
 
 def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: int = 80) -> Extracted | Dropped:
@@ -151,6 +195,10 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
             published = _parse_date(find_date(html, extensive_search=True, original_date=True), tz)
         except Exception:  # htmldate on hostile markup
             published = None
+    published_has_time = False
+    timed = page_published_time(html, tz)
+    if timed is not None and (published is None or timed.astimezone(tz).date() == published.astimezone(tz).date()):
+        published, published_has_time = timed, True
     authors = [a.strip() for a in re.split(r";|\s&\s|,\s(?=[A-ZÀ-Ỹ])", doc.author or "") if a.strip()]
     description = (doc.description or "").strip()
     lang_match = _HTML_LANG.search(html[:4096])
@@ -163,4 +211,5 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
         site_name=(doc.sitename or "").strip() or None,
         canonical_url=doc.url or None,
         html_lang=lang_match.group(1).lower() if lang_match else None,
+        published_has_time=published_has_time,
     )

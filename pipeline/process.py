@@ -135,6 +135,11 @@ def _published_before(a: Article, b: Article) -> bool:
     return a.published_at is not None and b.published_at is not None and a.published_at < b.published_at
 
 
+def _same_day(a: datetime, b: datetime, tz: ZoneInfo) -> bool:
+    """Whether two instants fall on the same day in the city's time zone."""
+    return a.astimezone(tz).date() == b.astimezone(tz).date()
+
+
 def _domain(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
@@ -177,8 +182,9 @@ class Pipeline:
         url = resolve_canonical(page.url, extracted.canonical_url)
         source = self.sources.get(page.source_id)
         published = extracted.published_at
-        if hints.published and (published is None or published.date() == hints.published.date()):
-            published = hints.published  # the feed's timestamp is more precise than a page's date
+        if hints.published and (published is None or (not extracted.published_has_time and _same_day(
+                published, hints.published, self.tz))):
+            published = hints.published  # the feed's timestamp is more precise than a page's bare date
         domain = _domain(url)
         outlet_info = self.outlets.get(domain, {})
         title = extracted.title or hints.title or ""
