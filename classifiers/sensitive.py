@@ -5,8 +5,8 @@ Terms and their severity come from ``config/lexicons/sensitive.yaml``; the rule 
 findings into themes, the phrases that show a term means something else, and the rebuttal cues
 come from ``config/risk.yaml`` (section ``sensitive``). Every match is a finding, with its exact
 span; a theme is raised only when its findings pass the rule (one term of severity ≥ 2, several
-weak terms, or a weak term in the title), because a weak term such as 南海 is also a district of
-Foshan.
+weak terms, a weak term in the title, or a weak term in an article whose topic is the theme's
+subject), because a weak term such as 南海 is also a district of Foshan.
 
 Spans refer to the NFC-normalised title/text (what :func:`classifiers.terms.normalize` returns);
 for text that is already NFC, as crawled text almost always is, that is the input itself.
@@ -81,7 +81,7 @@ class ThemeEvidence:
     theme: str
     max_severity: int
     terms: tuple[str, ...]
-    rule: str  # "severity>=2", "weak terms x3", "weak term in title"
+    rule: str  # "severity>=2", "weak terms x3", "weak term in title", "weak term with topic T"
     all_rebuttals: bool
     implied_by: str | None = None  # the theme whose findings raised this one (theme_implies)
 
@@ -120,6 +120,8 @@ class ThemeRule:
     min_weak_terms: int = 2
     weak_term_in_title: bool = True
     title_rule_exempt: tuple[str, ...] = ()
+    # theme -> article topics with which one weak term of the theme is enough
+    weak_term_with_topic: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,8 @@ class SensitiveDetector:
             section = (yaml.safe_load(risk_path.read_text(encoding="utf-8")) or {}).get("sensitive") or {}
         rule_cfg = dict(section.get("theme_rule") or {})
         rule_cfg["title_rule_exempt"] = tuple(rule_cfg.get("title_rule_exempt") or ())
+        rule_cfg["weak_term_with_topic"] = {str(theme): tuple(topics or ()) for theme, topics
+                                            in (rule_cfg.get("weak_term_with_topic") or {}).items()}
         rule = ThemeRule(**rule_cfg)
         rebuttal = section.get("rebuttal") or {}
         return cls(
@@ -259,8 +263,11 @@ class SensitiveDetector:
 
     # -- detection ---------------------------------------------------------------------------
 
-    def detect(self, title: str, text: str, language: str | None) -> SensitiveResult:
-        """The article's themes (strongest first) and all findings with exact spans.
+    def detect(self, title: str, text: str, language: str | None,
+               topics: Iterable[str] | None = None) -> SensitiveResult:
+        """The article's themes (strongest first) and all findings with exact spans. ``topics``
+        (the article's topics, from the topic classifier) let one weak term raise a theme whose
+        subject the article is about (``theme_rule.weak_term_with_topic``).
 
         Never raises on odd input: ``None``/empty fields are treated as empty, text beyond
         ``max_chars`` is not scanned (``truncated`` says so)."""
@@ -278,7 +285,7 @@ class SensitiveDetector:
         for field_name, body in (("title", title), ("text", text)):
             if body:
                 findings.extend(self._findings(field_name, body, matcher))
-        themes, evidence = self._decide(findings)
+        themes, evidence = self._decide(findings, set(topics or ()))
         return SensitiveResult(themes, findings, evidence, truncated)
 
     def _findings(self, field_name: Field, body: str, matcher: TermMatcher) -> list[Finding]:
@@ -339,7 +346,8 @@ class SensitiveDetector:
                 return cue
         return None
 
-    def _decide(self, findings: Iterable[Finding]) -> tuple[list[str], dict[str, ThemeEvidence]]:
+    def _decide(self, findings: Iterable[Finding],
+                topics: set[str] | frozenset[str] = frozenset()) -> tuple[list[str], dict[str, ThemeEvidence]]:
         by_theme: dict[str, list[Finding]] = {}
         for f in findings:
             by_theme.setdefault(f.theme, []).append(f)
@@ -358,6 +366,8 @@ class SensitiveDetector:
                 f.field == "title" and f.term.casefold() not in self._title_exempt for f in fs
             ):
                 why = "weak term in title"
+            elif topics & set(rule.weak_term_with_topic.get(theme, ())):
+                why = f"weak term with topic {sorted(topics & set(rule.weak_term_with_topic[theme]))[0]}"
             if why:
                 strong = [f for f in fs if f.severity == max_sev]
                 evidence[theme] = ThemeEvidence(theme, max_sev, terms, why, all(f.rebuttal for f in strong))

@@ -4,13 +4,13 @@ The corpus (``classifiers/data/{seed,test}-<lang>.jsonl``) labels each example w
 sensitive themes it carries; this module measures per-theme precision/recall/F1 (overall and
 per language) and the precision/recall of "risk ≥ queue threshold" against "has any sensitive
 label". It exists so the office can re-measure after editing a lexicon or a weight
-(``evaluate_sensitive`` is what a CLI command calls; ``format_report`` prints it).
+(``hpmon eval`` calls ``score_sensitive`` on a labelled file; ``format_report`` prints it).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,9 @@ class Error:
     theme: str
     kind: str  # "fp" or "fn"
     terms: list[str]
+
+
+TopicPredictor = Callable[[str, str, str], list[str]]
 
 
 @dataclass
@@ -127,15 +130,33 @@ def evaluate_sensitive(
     use_gold_sentiment: bool = False,
     detector: SensitiveDetector | None = None,
     risk_config: RiskConfig | None = None,
+    predict_topics: TopicPredictor | None = None,
 ) -> SensitiveEvaluation:
-    """Scores of the detector and of the risk threshold on the labelled corpus.
+    """Scores of the detector and of the risk threshold on the labelled corpus (files
+    ``<split>-<lang>.jsonl`` of ``data_dir``); see :func:`score_sensitive`."""
+    return score_sensitive(config_dir, load_examples(data_dir, splits), use_gold_sentiment=use_gold_sentiment,
+                           detector=detector, risk_config=risk_config, predict_topics=predict_topics)
 
-    With ``use_gold_sentiment`` the corpus's sentiment label is fed to the risk score (as a
+
+def score_sensitive(
+    config_dir: Path,
+    examples: Sequence[dict[str, Any]],
+    *,
+    use_gold_sentiment: bool = False,
+    detector: SensitiveDetector | None = None,
+    risk_config: RiskConfig | None = None,
+    predict_topics: TopicPredictor | None = None,
+) -> SensitiveEvaluation:
+    """Scores of the detector and of the risk threshold on labelled examples (``title``,
+    ``text``, ``lang``, ``sensitive``: the themes, optional ``sentiment``).
+
+    ``predict_topics(title, text, lang)`` gives each article its topics as the pipeline would
+    (the trained topic model); without it the detector sees no topics. With
+    ``use_gold_sentiment`` the corpus's sentiment label is fed to the risk score (as a
     sentiment model that is always right and sure would), otherwise the risk score sees only
     the sensitive findings — no outlet, divergence or facts, which the corpus does not have."""
     detector = detector or SensitiveDetector.from_config(config_dir)
     risk_config = risk_config or RiskConfig.from_config(config_dir)
-    examples = load_examples(data_dir, splits)
     per_theme = {t: PRF() for t in THEMES}
     per_language: dict[str, dict[str, PRF]] = {}
     any_theme = PRF()
@@ -145,7 +166,9 @@ def evaluate_sensitive(
     risk_errors: list[tuple[str, str, float]] = []
     for ex in examples:
         lang = ex.get("lang") or ""
-        result = detector.detect(ex.get("title") or "", ex.get("text") or "", lang)
+        title, text = ex.get("title") or "", ex.get("text") or ""
+        topics = predict_topics(title, text, lang) if predict_topics else None
+        result = detector.detect(title, text, lang, topics)
         gold = set(ex.get("sensitive") or ())
         predicted = set(result.themes)
         lang_scores = per_language.setdefault(lang, {t: PRF() for t in THEMES})

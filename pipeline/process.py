@@ -282,7 +282,7 @@ class Pipeline:
         """Sensitive themes, figures that contradict the reference facts, and the risk score."""
         if self.sensitive is None:
             return
-        result = self.sensitive.detect(article.title, article.text, article.language)
+        result = self.sensitive.detect(article.title, article.text, article.language, article.topics)
         analysis.sensitive = result
         article.sensitive_themes = result.themes
         article.reasons["sensitive"] = result.to_dict()

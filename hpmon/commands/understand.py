@@ -129,7 +129,9 @@ def train(ctx: click.Context, cv: bool) -> None:
 def evaluate_command(ctx: click.Context, path: Path, as_json: bool) -> None:
     """Score the current models (and the keyword rules, side by side) on a labelled JSON Lines file.
 
-    Fields: text, optional title, topics or topic, sentiment as -1/0/1 or a label.
+    Fields: text, optional title, topics or topic, sentiment as -1/0/1 or a label, and
+    sensitive (the themes; when any line has them, the sensitive-theme detector is scored too,
+    every line counting as labelled).
     """
     from classifiers.baseline import LexiconBaseline
     from classifiers.corpus import load_jsonl
@@ -149,10 +151,26 @@ def evaluate_command(ctx: click.Context, path: Path, as_json: bool) -> None:
     version = models.meta.get("version", "")
     report = evaluate(models.predict, loaded.examples, version)
     baseline = evaluate(LexiconBaseline(Lexicons.load(settings.config_dir)).predict, loaded.examples, "lexicon")
+    sensitive = None
+    if any(e.sensitive for e in loaded.examples):  # the file labels sensitive themes: score the detector too
+        from classifiers.sensitive_eval import score_sensitive
+
+        sensitive = score_sensitive(
+            settings.config_dir,
+            [{"id": e.id, "lang": e.lang or "", "title": e.title, "text": e.text, "sensitive": e.sensitive}
+             for e in loaded.examples],
+            predict_topics=lambda title, text, lang: models.predict(title, text, lang or None).topic_labels)
     if as_json:
         click.echo(json.dumps({"model": json.loads(report.to_json()), "lexicon_rules": json.loads(baseline.to_json()),
+                               "sensitive_themes": sensitive.to_dict() if sensitive else None,
                                "skipped_lines": len(loaded.bad_lines)}, ensure_ascii=False, indent=2))
         return
     click.echo(render_text(report, title=f"model {version} on {path.name} ({len(loaded.examples)} examples)"))
     click.echo()
     click.echo(render_comparison({f"model {version}": report, "lexicon rules": baseline}))
+    if sensitive is not None:
+        from classifiers.sensitive_eval import format_report
+
+        click.echo()
+        click.echo("Sensitive themes (lexicon + rule of config/risk.yaml, with the model's topics):")
+        click.echo(format_report(sensitive))

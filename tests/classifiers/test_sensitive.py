@@ -152,3 +152,33 @@ def test_detection_is_fast_on_an_ordinary_article(detector):
     for _ in range(50):
         detector.detect("Hải Phòng phát triển cảng biển", text, "vi")
     assert (time.perf_counter() - start) / 50 < 0.002
+
+
+def test_one_weak_term_raises_a_theme_only_in_an_article_about_its_subject(detector):
+    title = "Hội nghị tiếp xúc cử tri phường Lê Chân"
+    text = ("Tại hội nghị, cử tri đề nghị thành phố tiếp tục phát huy dân chủ trong việc lấy ý kiến người dân "
+            "về quy hoạch khu dân cư mới và công khai kinh phí chỉnh trang đô thị.")
+    assert "democracy" not in detector.detect(title, text, "vi").themes  # one weak term alone
+    assert "democracy" not in detector.detect(title, text, "vi", ["port_logistics"]).themes
+    about_governance = detector.detect(title, text, "vi", ["governance"])
+    assert "democracy" in about_governance.themes
+    assert about_governance.evidence["democracy"].rule == "weak term with topic governance"
+
+
+def test_the_evaluation_gives_the_detector_the_topics_the_model_predicts(models):
+    from classifiers.sensitive_eval import score_sensitive
+
+    examples = [{"id": "x", "lang": "vi", "title": "Hội nghị tiếp xúc cử tri phường Lê Chân",
+                 "text": "Cử tri đề nghị phát huy dân chủ khi lấy ý kiến người dân về quy hoạch.",
+                 "sensitive": ["democracy"]}]
+    asked = []
+
+    def predict_topics(title, text, lang):
+        asked.append(lang)
+        return ["governance"]
+
+    assert score_sensitive(CONFIG, examples).per_theme["democracy"].fn == 1
+    assert score_sensitive(CONFIG, examples, predict_topics=predict_topics).per_theme["democracy"].tp == 1
+    assert asked == ["vi"]
+    labels = models.predict(examples[0]["title"], examples[0]["text"], "vi").topic_labels
+    assert isinstance(labels, list)  # the pipeline's predictor has the signature the evaluation takes

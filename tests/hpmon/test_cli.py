@@ -135,3 +135,28 @@ def test_every_command_has_help(hpmon):
 def test_readme_shows_the_two_commands():
     readme = Path(REPO / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme and "make demo" in readme
+
+
+def test_eval_scores_the_models_and_the_sensitive_themes_on_a_labelled_file(tmp_path):
+    hp = make_hpmon(tmp_path / "home")
+    hp.run("train", "--no-cv")
+    lines = [
+        {"id": "1", "lang": "vi", "title": "Trung Quốc tập trận trái phép ở Hoàng Sa",
+         "text": "Bộ Ngoại giao phản đối việc Trung Quốc tập trận ở quần đảo Hoàng Sa của Việt Nam.",
+         "topics": ["sovereignty"], "sentiment": "negative", "sensitive": ["sovereignty"]},
+        {"id": "2", "lang": "en", "title": "Haiphong port sets a record",
+         "text": "The port of Haiphong handled a record number of containers in October.",
+         "topics": ["port_logistics"], "sentiment": "positive", "sensitive": []},
+    ]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
+    report = json.loads(hp.run("eval", str(labelled), "--json").stdout)
+    sensitive = report["sensitive_themes"]
+    assert sensitive["n"] == 2 and sensitive["per_theme"]["sovereignty"]["tp"] == 1
+    assert sensitive["any_theme"]["fp"] == 0
+    text = hp.run("eval", str(labelled)).stdout
+    assert "Sensitive themes" in text and "sovereignty" in text
+    unlabelled = tmp_path / "topics-only.jsonl"
+    unlabelled.write_text("\n".join(json.dumps({k: v for k, v in line.items() if k != "sensitive"},
+                                               ensure_ascii=False) for line in lines), encoding="utf-8")
+    assert json.loads(hp.run("eval", str(unlabelled), "--json").stdout)["sensitive_themes"] is None
