@@ -13,10 +13,12 @@ Exactly once, as far as SMTP allows: a delivery is *claimed* (``sending``, commi
 the message goes out and marked ``sent`` right after the server accepts it, so a delivery
 marked sent is never sent again, and two deliverers never send the same one. The one window
 left is a crash (or a lost reply) after the server accepted the message and before ``sent``
-is committed: the claim then expires after ``lease`` and the message is sent again, with the
-same Message-ID / idempotency key, so mail clients and receivers that de-duplicate on them
-show it once. SMTP offers no way to ask a server whether it already has a message, so that
-window cannot be closed from this side; it is a few milliseconds per message.
+is committed: the message is then sent again — at once when the claiming process is known to be
+dead (it ran on this machine and its pid is gone: a killed ``hpmon alerts deliver``), otherwise
+when the claim's ``lease`` expires — with the same Message-ID / idempotency key, so mail clients
+and receivers that de-duplicate on them show it once. SMTP offers no way to ask a server whether
+it already has a message, so that window cannot be closed from this side; it is a few
+milliseconds per message.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import sqlite3
 import threading
 import uuid
@@ -74,6 +78,7 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     claimed_at TEXT,
+    claimed_by TEXT,                  -- host:pid:start of the claiming process (see claimer_gone)
     sent_at TEXT,
     last_error TEXT,
     created_at TEXT NOT NULL
@@ -95,6 +100,45 @@ STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "expired")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time in clock ticks) of a process from /proc (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
+    except (OSError, IndexError):
+        return None
+
+
+def process_identity(pid: int | None = None) -> str:
+    """``host:pid:start`` of a process (this one by default): what a claim records, so that a
+    later deliverer can tell that the claimer died (a pid alone may have been reused)."""
+    pid = pid or os.getpid()
+    stat = _proc_stat(pid)
+    return f"{socket.gethostname()}:{pid}:{stat[1] if stat else ''}"
+
+
+def claimer_gone(identity: str | None) -> bool:
+    """True when the process named by ``identity`` is known to be dead: it ran on this machine
+    and no process with its pid and start time runs (a zombie counts as dead). A claim by a
+    process on another machine, or of unknown form, is never judged: its lease decides."""
+    if not identity or identity.count(":") < 2:
+        return False
+    host, pid_text, start = identity.rsplit(":", 2)
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        pass
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False
+    return stat[0] in ("Z", "X") or (bool(start) and stat[1] != start)
 
 
 def _iso(dt: datetime) -> str:
@@ -152,6 +196,7 @@ class DeliveryRow:
     sent_at: datetime | None
     last_error: str | None
     created_at: datetime
+    claimed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +279,9 @@ class AlertLog:
         self._conn = connect(self.path, autocommit=True, foreign_keys=True)
         self._conn.row_factory = sqlite3.Row
         self._conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(alert_deliveries)")}
+        if "claimed_by" not in columns:  # a database from before claims named their process
+            self._conn.execute("ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT")
         self._lock = threading.RLock()
 
     @contextmanager
@@ -353,7 +401,7 @@ class AlertLog:
             state=row["state"], attempts=row["attempts"],
             next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]), claimed_at=_dt(row["claimed_at"]),
             sent_at=_dt(row["sent_at"]), last_error=row["last_error"],
-            created_at=datetime.fromisoformat(row["created_at"]),
+            created_at=datetime.fromisoformat(row["created_at"]), claimed_by=row["claimed_by"],
         )
 
     def deliveries(self, alert_id: int) -> list[DeliveryRow]:
@@ -370,30 +418,32 @@ class AlertLog:
         return [(datetime.fromisoformat(r["at"]), r["outcome"], r["detail"]) for r in rows]
 
     def due(self, now: datetime, lease: timedelta, *, ignore_backoff: bool = False) -> list[DeliveryRow]:
-        """Deliveries to attempt now: pending ones whose backoff has passed, and claims older
-        than ``lease`` (their deliverer crashed mid-send), oldest first."""
+        """Deliveries to attempt now, oldest first: pending ones whose backoff has passed, and
+        claims whose deliverer crashed mid-send (known dead, or silent for longer than ``lease``)."""
         due_at = "9999" if ignore_backoff else _iso(now)
         with self._lock:
             rows = self._conn.execute(
                 "SELECT * FROM alert_deliveries WHERE (state = 'pending' AND next_attempt_at <= ?) "
-                "OR (state = 'sending' AND claimed_at <= ?) ORDER BY created_at, id",
-                (due_at, _iso(now - lease))).fetchall()
-        return [self._delivery(r) for r in rows]
+                "OR state = 'sending' ORDER BY created_at, id", (due_at,)).fetchall()
+        stale = _iso(now - lease)
+        return [self._delivery(r) for r in rows
+                if r["state"] == "pending" or (r["claimed_at"] or "") <= stale or claimer_gone(r["claimed_by"])]
 
-    def claim(self, delivery: DeliveryRow, now: datetime, lease: timedelta) -> bool:
-        """Take a delivery for sending (committed before sending). False when another
-        deliverer took it or it was sent meanwhile."""
+    def claim(self, delivery: DeliveryRow, now: datetime, lease: timedelta, *, claimer: str | None = None) -> bool:
+        """Take a delivery for sending (committed before sending), in the name of ``claimer``
+        (this process by default). False when another deliverer took it or it was sent meanwhile."""
+        dead = delivery.claimed_by if delivery.state == "sending" and claimer_gone(delivery.claimed_by) else None
         with self._tx() as conn:
             changed = conn.execute(
-                "UPDATE alert_deliveries SET state = 'sending', claimed_at = ? WHERE id = ? AND "
-                "(state = 'pending' OR (state = 'sending' AND claimed_at <= ?))",
-                (_iso(now), delivery.id, _iso(now - lease))).rowcount
+                "UPDATE alert_deliveries SET state = 'sending', claimed_at = ?, claimed_by = ? WHERE id = ? AND "
+                "(state = 'pending' OR (state = 'sending' AND (claimed_at <= ? OR claimed_by = ?)))",
+                (_iso(now), claimer or process_identity(), delivery.id, _iso(now - lease), dead)).rowcount
         return changed == 1
 
     def release(self, delivery_id: int) -> None:
         """Give a claimed delivery back untouched (not attempted this round)."""
         with self._tx() as conn:
-            conn.execute("UPDATE alert_deliveries SET state = 'pending', claimed_at = NULL "
+            conn.execute("UPDATE alert_deliveries SET state = 'pending', claimed_at = NULL, claimed_by = NULL "
                          "WHERE id = ? AND state = 'sending'", (delivery_id,))
 
     def record(self, delivery_id: int, now: datetime, result: SendResult, *,
@@ -407,7 +457,7 @@ class AlertLog:
             state = "expired" if expire else "pending"
         with self._tx() as conn:
             conn.execute(
-                "UPDATE alert_deliveries SET state = ?, attempts = attempts + 1, claimed_at = NULL, "
+                "UPDATE alert_deliveries SET state = ?, attempts = attempts + 1, claimed_at = NULL, claimed_by = NULL, "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
                 "last_error = CASE WHEN ? = 'sent' THEN last_error ELSE ? END, "
                 "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",

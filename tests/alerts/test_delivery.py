@@ -291,3 +291,39 @@ def test_the_webhook_secret_never_appears_in_what_is_sent(setup):
 
     assert all(SECRET.encode() not in p.body for p in setup.hooks.requests)
     assert all(SECRET not in m.as_string() for _, m in setup.smtp.messages)
+
+
+def test_a_delivery_claimed_by_a_process_that_died_goes_out_at_once(setup):
+    import subprocess
+    import sys
+
+    from alerts.delivery import process_identity
+
+    setup.index_and_process(fixture_batch()[3:4])
+    log = setup.engine.log
+    [alert] = log.alerts()
+    crashed = next(d for d in log.deliveries(alert.id) if d.target == "ngoaivu@songoaivu.test")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead = process_identity(child.pid)  # recorded while it runs (a zombie until reaped) ...
+    child.wait()  # ... then it is gone, as a killed `hpmon alerts deliver`
+    assert log.claim(crashed, setup.clock(), timedelta(minutes=10), claimer=dead)
+
+    first = setup.engine.deliver_pending()  # no lease to wait for
+    assert first.sent == 4
+    received = setup.smtp.per_recipient_and_id()
+    assert received[("ngoaivu@songoaivu.test", f"<{crashed.idempotency_key}@localhost>")] == 1
+    assert set(received.values()) == {1}
+
+
+def test_only_a_claimer_known_to_be_dead_is_judged():
+    import os
+    import socket
+
+    from alerts.delivery import claimer_gone, process_identity
+
+    me = process_identity()
+    assert not claimer_gone(me) and not claimer_gone(None) and not claimer_gone("garbage")
+    assert not claimer_gone(f"another-host:{os.getpid()}:1")  # another machine: its lease decides
+    host, pid, start = me.rsplit(":", 2)
+    assert claimer_gone(f"{host}:{pid}:{int(start) + 1}")  # the pid now belongs to a later process
+    assert claimer_gone(f"{socket.gethostname()}:{2 ** 22 + 7}:")  # no such pid
