@@ -148,11 +148,6 @@ def alert_deliveries(app_db: Path) -> dict[str, Any]:
 
 def late_digests(settings: Settings, now: datetime, late_hours: float) -> dict[str, Any]:
     """Digests due for longer than ``late_hours`` and still not sent (from the digest log)."""
-    from hpmon.service import digest_api_reason
-
-    reason = digest_api_reason()
-    if reason:
-        return {"available": False, "reason": reason}
     from hpmon.commands.digest import digest_service
 
     try:
@@ -234,7 +229,7 @@ def find_problems(report: dict[str, Any], config: ServiceConfig, *, now: datetim
             "message": f"Bản tin ngày {item['day']} ({item['profile']}) chưa được gửi / the {item['profile']} digest "
                        f"of {item['day']} has not been sent"})
     for job in jobs.values():
-        if job.get("unavailable") or job.get("kind") == "crawl" or (job.get("fail_streak") or 0) < 3:
+        if job.get("kind") == "crawl" or (job.get("fail_streak") or 0) < 3:
             continue
         problems.append({
             "key": f"job_failing:{job['job_id']}", "kind": "job_failing", "severity": "warning",
@@ -313,8 +308,6 @@ def prometheus_text(report: dict[str, Any]) -> str:
     add("hpmon_service_up", "1 when `hpmon run` holds the data directory's lock.", 1 if service.get("running") else 0)
     for job in service.get("jobs", []):
         labels = {"job": job["job_id"], "kind": job["kind"]}
-        add("hpmon_job_available", "1 when the job can run in this installation.", 0 if job.get("unavailable") else 1,
-            labels)
         add("hpmon_job_last_success_timestamp_seconds", "Last successful finish of the job.", _ts(job.get("last_ok")),
             labels)
         add("hpmon_job_failures_in_a_row", "Consecutive failed runs of the job.", job.get("fail_streak") or 0, labels)

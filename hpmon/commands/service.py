@@ -88,8 +88,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     for j in service["jobs"]:
         jobs.add_row(j["job_id"], _age(j.get("last_start")), j.get("last_outcome") or "—", _age(j.get("next_due")),
                      str(j.get("fail_streak") or 0),
-                     Text(j.get("unavailable") or ("running" if j.get("running_pid") else ""),
-                          style="yellow" if j.get("unavailable") else ""))
+                     "running" if j.get("running_pid") else "")
     console.print(jobs)
     sources = Table(title="Sources")
     for col in ("source", "kind", "last success", "errors in a row", "last error"):

@@ -63,12 +63,8 @@ def smtp_server():
 
 
 def service_argv() -> list[str]:
-    """``hpmon run`` when the lead has registered it, else the service's own runner module."""
-    from hpmon.cli import main
-
-    if "run" in main.commands:
-        return [sys.executable, "-m", "hpmon", "run"]
-    return [sys.executable, "-m", "hpmon.service", "run"]
+    """``hpmon run``, as systemd starts it."""
+    return [sys.executable, "-m", "hpmon", "run"]
 
 
 @dataclass

@@ -30,8 +30,8 @@ def test_a_crawl_killed_mid_run_is_due_at_once_and_forgets_its_feed_validators(t
     config = ServiceConfig(feed_interval=300)
     earlier = datetime.now(UTC) - timedelta(minutes=1)
     store = JobStore(settings.app_db_path)
-    store.register("crawl:vi", "crawl", 300, None, earlier)
-    store.register("crawl:ko", "crawl", 1800, None, earlier)
+    store.register("crawl:vi", "crawl", 300, earlier)
+    store.register("crawl:ko", "crawl", 1800, earlier)
     store.started(["crawl:vi"], 4242, earlier)  # then the service was killed
     store.finished("crawl:ko", "ok", "", earlier, earlier + timedelta(seconds=1800))
     store.close()
@@ -58,7 +58,7 @@ def test_job_outcomes_and_failures_in_a_row_are_durable(tmp_path):
     settings = _settings(tmp_path)
     now = datetime.now(UTC)
     store = JobStore(settings.app_db_path)
-    store.register("alerts", "alerts", 60, None, now)
+    store.register("alerts", "alerts", 60, now)
     for _ in range(3):
         store.started(["alerts"], 1, now)
         store.finished("alerts", "failed", "exit 1: SMTP down", now, now + timedelta(seconds=60))
