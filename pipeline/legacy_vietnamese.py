@@ -485,6 +485,11 @@ _MAX_HINT_PROBES = 200  # occurrences of a needle examined per page
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]*>")
 _MIN_SIGNALS = 15  # legacy characters needed before any work is done (without a font hint)
+_MAX_SCANNED_CHARS = 300_000  # a legacy page shows it in its first 300,000 characters
+_UNICODE_PROBE_CHARS = 50_000
+# Letters of Unicode Vietnamese outside Latin-1 (ă ơ ư đ and the U+1EA0 block): text holding many
+# of them is already Unicode, whatever else it holds.
+_UNICODE_VIETNAMESE = re.compile("[ăĂơƠưƯđĐ\u1ea0-\u1ef9]")
 _MAX_MEASURED_CHARS = 30_000  # visible text scored, from the first non-ASCII character: a long article
 _MIN_SIGNALS_HINTED = 3
 _MAX_DISTINCT_WORDS = 2000
@@ -629,6 +634,9 @@ def legacy_evidence(text: str, html: str | None = None) -> list[LegacyEvidence]:
     first: ASCII test, one bounded regex scan per encoding, font hints, then word scoring."""
     if text.isascii():
         return []
+    text = text[:_MAX_SCANNED_CHARS]
+    if len(_UNICODE_VIETNAMESE.findall(text[:_UNICODE_PROBE_CHARS])) >= _MIN_SIGNALS:
+        return []  # already Unicode Vietnamese: these letters exist in no legacy reading of cp1252/Latin-1
     signals = _precheck(text)
     if max(signals.values()) < _MIN_SIGNALS_HINTED:
         return []
