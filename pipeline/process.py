@@ -56,6 +56,7 @@ class Draft:
     declared_language: str | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
+    converted_from: str | None = None  # a legacy font encoding the text was converted from (tcvn3, vni, viscii)
 
 
 @dataclass
@@ -204,6 +205,7 @@ class Pipeline:
             declared_language=(source.language if source else None) or hints.language or extracted.html_lang,
             warc_file=page.warc_file,
             warc_offset=page.warc_offset,
+            converted_from=decoded.encoding if decoded.how == "legacy-font" else None,
         )
 
     def draft_from_text(self, input_id: str, text: str, *, title: str = "", url: str | None = None,
@@ -326,7 +328,9 @@ class Pipeline:
             published_at=draft.published_at, fetched_at=draft.fetched_at,
             relevance_score=round(relevance.score, 4), relevance_terms=relevance.terms,
             content_hash=content_hash(draft.text), warc_file=draft.warc_file, warc_offset=draft.warc_offset,
-            reasons={"language": language.to_dict(), "relevance": relevance.to_dict()},
+            reasons={"language": language.to_dict(), "relevance": relevance.to_dict(),
+                     # the archived page holds the legacy bytes: say that the text is a conversion
+                     **({"decoding": {"converted_from": draft.converted_from}} if draft.converted_from else {})},
         )
 
     def process_page(self, page: FetchedPage) -> Indexed | Dropped:

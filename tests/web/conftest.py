@@ -66,6 +66,7 @@ def reasoned_article(warc_file: str, warc_offset: int) -> Article:
                  "end": start + 8, "surface": "Hoàng Sa", "term_language": "vi", "rebuttal": None}]},
             "risk": {"score": 0.75, "level": "high", "queued": True, "reasons": [
                 {"kind": "theme:sovereignty", "evidence": "Hoàng Sa", "weight": 0.4, "data": {}}]},
+            "decoding": {"converted_from": "tcvn3"},
         },
     )
 

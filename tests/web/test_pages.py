@@ -110,6 +110,8 @@ def test_article_page_shows_labels_with_reasons_story_and_evidence(client_for, s
     html = client.get("/articles/reasoned").text
     assert "Chủ quyền biển đảo, biên giới" in html  # topic name from config/topics.yaml
     assert "<mark>Hoàng Sa</mark>" in html  # the sensitive finding marked in the text
+    assert "Chuyển mã từ phông cũ" in html and "TCVN3" in html  # the text is a conversion of the archived bytes
+    assert "Chuyển mã từ phông cũ" not in client.get("/articles/vi-port").text
     from hpmon.settings import DEFAULT_CONFIG_DIR
     from web.i18n import load_taxonomy
 

@@ -1,6 +1,7 @@
-"""The publication time: the page's metadata gives the time of day (trafilatura keeps only the
-date), a feed's timestamp refines a bare date, and so a syndicated copy is told from its original
-whichever is crawled first and whichever listing led to it."""
+"""From a fetched page to an indexed article: the publication time (the page's metadata gives
+the time of day, which trafilatura drops; a feed's timestamp refines a bare date), so a syndicated
+copy is told from its original whichever is crawled first; and a page typed in a legacy
+Vietnamese font encoding is converted, and says so."""
 
 from __future__ import annotations
 
@@ -79,3 +80,16 @@ def test_a_feed_timestamp_refines_a_page_that_gives_only_the_date(pipeline):
     timed = _page('<meta property="article:published_time" content="2026-11-20T08:15:00+07:00">')
     outcome = pipeline.process_page(_fetched("https://baocangbien.vn/b.html", timed, feed))
     assert outcome.article.published_at == datetime(2026, 11, 20, 1, 15, tzinfo=UTC)  # the page's own time wins
+
+
+def test_an_article_converted_from_a_legacy_font_encoding_says_so(pipeline):
+    from tests.pipeline.test_legacy_vietnamese import ENCODERS
+
+    html = _page("", title="Cảng Hải Phòng đón tàu lớn nhất").replace('charset="utf-8"', 'charset="windows-1252"')
+    outcome = pipeline.process_page(FetchedPage(
+        source_id="old-site", url="https://old.example.vn/a.htm", link_url="https://old.example.vn/a.htm", status=200,
+        headers={"content-type": "text/html; charset=windows-1252"}, body=ENCODERS["tcvn3"](html),
+        fetched_at=datetime(2026, 11, 21, tzinfo=UTC)))
+    assert isinstance(outcome, Indexed)
+    assert "Hải Phòng" in outcome.article.title and "Lạch Huyện" in outcome.article.text
+    assert outcome.article.reasons["decoding"] == {"converted_from": "tcvn3"}
