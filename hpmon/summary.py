@@ -72,6 +72,8 @@ def summary_table(rows: list[SourceSummary], title: str = "Crawl summary") -> Ta
         notes = [f"{k}×{v}" for k, v in row.warnings.items()]
         if row.not_modified:
             notes.append("not modified")
+        if row.resolved_links:
+            notes.append(f"{row.resolved_links} search links resolved")
         if row.skipped_seen:
             notes.append(f"{row.skipped_seen} already seen")
         if notes:
