@@ -23,7 +23,9 @@ from hpmon.summary import SourceSummary, summarize
 logger = logging.getLogger(__name__)
 
 # GDELT asks for at most one request every 5 seconds.
-SLOW_DOMAINS = {"api.gdeltproject.org": 5.0}
+# One request at a time, at least this many seconds apart: GDELT asks for one request per 5 s;
+# Google News answers a burst of article-link resolutions (two requests per link) with 429s.
+SLOW_DOMAINS = {"api.gdeltproject.org": 5.0, "news.google.com": 1.0}
 
 
 def run_crawl(settings: Settings, sources: list[Source], *, console: Console | None = None) -> list[SourceSummary]:
