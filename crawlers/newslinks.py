@@ -59,6 +59,15 @@ def direct_link(url: str) -> str:
     return url
 
 
+def google_news_article_page(url: str) -> str | None:
+    """For a feed's ``news.google.com/rss/articles/<id>`` link, the same article's web page
+    (``/articles/<id>``), which carries the signature when the feed's page does not; else None."""
+    parts = urlsplit(url)
+    if not is_google_news_article(url) or "/rss/articles/" not in parts.path:
+        return None
+    return parts._replace(path=parts.path.replace("/rss/articles/", "/articles/", 1)).geturl()
+
+
 @dataclass(frozen=True)
 class GoogleNewsParams:
     """What a Google News article page gives the browser to ask for the article's URL."""

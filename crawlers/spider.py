@@ -26,6 +26,7 @@ from crawlers.newslinks import (
     GOOGLE_NEWS_BATCH_PATH,
     GoogleNewsParams,
     direct_link,
+    google_news_article_page,
     google_news_params,
     google_news_request_body,
     google_news_url,
@@ -298,6 +299,11 @@ class SourcesSpider(scrapy.Spider):
     def _resolve_news_link(self, source: Source, response: Response, params: GoogleNewsParams | None):
         meta = {key: response.meta[key] for key in ("source_id", "link", "hints", "feed") if key in response.meta}
         if params is None:
+            page = google_news_article_page(response.url)
+            if page and not response.meta.get("news_page_tried"):  # the web page of the same article
+                yield scrapy.Request(page, callback=self.parse_article, errback=self._article_failed,
+                                     dont_filter=True, meta={**meta, "news_page_tried": True})
+                return
             self._news_link_unresolved(source, meta, "the Google News page carries no article id and signature")
             return
         yield scrapy.FormRequest(response.urljoin(GOOGLE_NEWS_BATCH_PATH),

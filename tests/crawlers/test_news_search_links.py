@@ -10,7 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from crawlers.newslinks import GoogleNewsParams, google_news_params, google_news_request_body, google_news_url
+from crawlers.newslinks import (
+    GoogleNewsParams,
+    google_news_article_page,
+    google_news_params,
+    google_news_request_body,
+    google_news_url,
+)
 from index.sqlite import SqliteBackend
 from tests.conftest import make_hpmon
 
@@ -26,6 +32,13 @@ def test_the_page_gives_id_timestamp_and_signature():
     assert google_news_params(PAGE.replace('data-n-a-ts="1763629200"', "")) is None  # incomplete
     assert google_news_params(PAGE.replace("1763629200", "soon")) is None
     assert google_news_params("<html><body>An article about Hải Phòng</body></html>") is None
+
+
+def test_a_feed_link_without_signature_is_tried_on_the_article_web_page():
+    assert google_news_article_page("https://news.google.com/rss/articles/CBMiX_1?oc=5&hl=en") == \
+        "https://news.google.com/articles/CBMiX_1?oc=5&hl=en"
+    assert google_news_article_page("https://news.google.com/articles/CBMiX_1") is None  # already the web page
+    assert google_news_article_page("https://example.com/rss/articles/CBMiX_1") is None
 
 
 def test_the_request_names_the_article_and_carries_the_signature():
@@ -102,3 +115,45 @@ def test_a_second_run_does_not_ask_google_again(search_crawl, news_site):
     assert second["fx-search-en"]["new"] == 0 and second["fx-search-en"]["fetched"] == 0
     # the refused link is tried again (Google's refusal may be temporary), and reported again
     assert second["fx-stale-link"]["failures"] == {"news_link_unresolved": 1}
+
+
+def _spider(tmp_path):
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.sources import Source
+    from crawlers.spider import SourcesSpider
+    from crawlers.state import CrawlState
+    from crawlers.warc import WarcArchive
+
+    source = Source(id="gnews-en", name="Google News (en)", kind="news_search",
+                    url_template="https://news.google.com/rss/search?q={query}")
+    crawler = get_crawler(SourcesSpider)
+    spider = SourcesSpider.from_crawler(crawler, sources=[source], state=CrawlState(tmp_path / "crawl.sqlite"),
+                                        archive=WarcArchive(tmp_path / "warc"), search_names={})
+    crawler.stats.open_spider()
+    return spider
+
+
+def _google_page(url: str, body: str, **meta):
+    from scrapy.http import HtmlResponse, Request
+
+    request = Request(url, meta={"source_id": "gnews-en", "link": url, **meta})
+    return HtmlResponse(url, body=body.encode(), encoding="utf-8", request=request)
+
+
+def test_the_spider_asks_google_with_the_page_signature_then_tries_the_web_page_then_gives_a_reason(tmp_path):
+    from scrapy.http import FormRequest
+
+    spider = _spider(tmp_path)
+    feed_link = "https://news.google.com/rss/articles/CBMiX_1?oc=5"
+    [ask] = list(spider.parse_article(_google_page(feed_link, PAGE)))
+    assert isinstance(ask, FormRequest) and ask.url == "https://news.google.com/_/DotsSplashUi/data/batchexecute"
+    assert b"f.req=" in ask.body and b"AVsig-9" in ask.body and ask.meta["link"] == feed_link
+
+    blank = "<html><body><c-wiz></c-wiz></body></html>"  # the feed's page without the signature
+    [web_page] = list(spider.parse_article(_google_page(feed_link, blank)))
+    assert web_page.url == "https://news.google.com/articles/CBMiX_1?oc=5" and web_page.meta["news_page_tried"]
+    assert list(spider.parse_article(_google_page(web_page.url, blank, news_page_tried=True))) == []
+    stats = spider.crawler.stats.get_stats()
+    assert stats["source/gnews-en/failed/news_link_unresolved"] == 1
+    assert "source/gnews-en/fetched" not in stats  # Google's pages are not articles
