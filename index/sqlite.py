@@ -45,7 +45,11 @@ CREATE TABLE IF NOT EXISTS facets (
     value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS facets_field_value ON facets(field, value, article);
-CREATE INDEX IF NOT EXISTS facets_article ON facets(article);
+-- covering: counting the facets of a set of hits reads the index only
+CREATE INDEX IF NOT EXISTS facets_article_field_value ON facets(article, field, value);
+DROP INDEX IF EXISTS facets_article;
+-- newest first with the id tie-break, walked in order when a query matches many articles
+CREATE INDEX IF NOT EXISTS articles_date_id ON articles(sort_date DESC, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     title, lead, text, chars, tokenize = 'unicode61 remove_diacritics 0'
 );
@@ -53,6 +57,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
 
 # bm25 column weights: title, lead, text, single CJK characters
 _BM25 = "bm25(articles_fts, 4.0, 2.0, 1.0, 0.2)"
+# A query matching at least this many articles lists them newest first by walking the date index
+# (it stops after one page); fewer are sorted directly.
+_DATE_WALK_MIN_HITS = 500
 
 
 def _iso(dt) -> str | None:
@@ -174,14 +181,16 @@ class SqliteBackend:
                 last = rowid
                 yield Article.from_dict(json.loads(doc))
 
-    def _where(self, query: SearchQuery) -> tuple[str, list]:
-        """SQL conditions on ``a`` (articles) for everything but the positive text match."""
+    def _where(self, query: SearchQuery, rowid: str = "a.rowid") -> tuple[str, list, bool]:
+        """SQL conditions for everything but the positive text match, with ``rowid`` naming the
+        article's rowid; and whether they need the ``articles`` table as ``a`` (dates, risk)."""
         conds: list[str] = []
         params: list = []
         for facet, values in query.filters.items():
             marks = ",".join("?" * len(values))
-            conds.append(f"a.rowid IN (SELECT article FROM facets WHERE field = ? AND value IN ({marks}))")
+            conds.append(f"{rowid} IN (SELECT article FROM facets WHERE field = ? AND value IN ({marks}))")
             params.extend([facet, *values])
+        needs_articles = bool(query.since or query.until or query.min_risk is not None)
         if query.since:
             conds.append("a.sort_date >= ?")
             params.append(_iso(query.since))
@@ -194,36 +203,42 @@ class SqliteBackend:
         for clause in query.parsed.must_not:
             expr = fts_clause(clause)
             if expr:
-                conds.append("a.rowid NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                conds.append(f"{rowid} NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
                 params.append(expr)
-        return (" AND ".join(conds) or "1"), params
+        return (" AND ".join(conds) or "1"), params, needs_articles
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Hits of the query. The hit set (``rowid``, ``rank``) is read from the full-text index
+        alone when no condition needs the articles table; the page is then taken by rank (the
+        k-th best rank first, so only the page's rows are joined and ordered with the id
+        tie-break) or newest first (walking the date index when the query matches many)."""
         parsed = query.parsed
         must = [e for e in (fts_clause(c) for c in parsed.must) if e]
         if parsed.must and not must:  # the query had words, none searchable
             return SearchResult(total=0, hits=[], facets={})
-        where, params = self._where(query)
         if must:
-            base = (
-                f"SELECT a.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                f"JOIN articles a ON a.rowid = articles_fts.rowid "
-                f"WHERE articles_fts MATCH ? AND {where}"
-            )
+            where, params, needs_articles = self._where(query)
+            if needs_articles:
+                base = (f"SELECT a.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                        f"JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ? AND {where}")
+            else:
+                where, params, _ = self._where(query, rowid="articles_fts.rowid")
+                base = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                        f"WHERE articles_fts MATCH ? AND {where}")
             base_params = [" AND ".join(must), *params]
         else:
+            where, params, _ = self._where(query)
             base = f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}"
             base_params = params
-        order = "h.rank, a.id" if query.sort == "relevance" and must else "a.sort_date DESC, a.id"
         with self._lock:
             self._start_clock()
             try:
                 total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
-                rows = self._conn.execute(
-                    f"SELECT a.doc, h.rank FROM ({base}) h JOIN articles a ON a.rowid = h.rowid "
-                    f"ORDER BY {order} LIMIT ? OFFSET ?",
-                    [*base_params, query.limit, query.offset],
-                ).fetchall()
+                if query.sort == "relevance" and must:
+                    rows = self._page_by_rank(base, base_params, query.limit, query.offset)
+                else:
+                    rows = self._page_by_date(base, base_params, base_params[0] if must else None, query.limit,
+                                              query.offset, walk=total >= _DATE_WALK_MIN_HITS)
                 facets = self._facets(base, base_params, query.facet_size) if query.facets else {}
             except sqlite3.OperationalError as exc:
                 if "interrupted" in str(exc):
@@ -246,7 +261,7 @@ class SqliteBackend:
 
         parsed = query.parsed
         must = [e for e in (fts_clause(c) for c in parsed.must) if e]
-        where, params = self._where(query)
+        where, params, _ = self._where(query)
         if must:
             sql = (f"SELECT a.sort_date FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
                    f"WHERE articles_fts MATCH ? AND {where}")
@@ -267,6 +282,37 @@ class SqliteBackend:
 
     def refresh(self) -> None:
         """Writes are visible at once in SQLite; here for the Backend protocol."""
+
+    def _page_by_rank(self, base: str, params: list, limit: int, offset: int) -> list[tuple[str, float]]:
+        """(doc, rank) of the page, best first, ties by id: the rank of the last row of the page
+        is found first, so only the rows up to it are joined with the articles and sorted."""
+        last = self._conn.execute(f"SELECT rank FROM ({base}) ORDER BY rank LIMIT 1 OFFSET ?",
+                                  [*params, max(0, offset + limit - 1)]).fetchone()
+        cut, cut_params = ("WHERE h.rank <= ?", [last[0]]) if last is not None else ("", [])
+        return self._conn.execute(
+            f"SELECT a.doc, h.rank FROM ({base}) h JOIN articles a ON a.rowid = h.rowid {cut} "
+            f"ORDER BY h.rank, a.id LIMIT ? OFFSET ?", [*params, *cut_params, limit, offset]).fetchall()
+
+    def _page_by_date(self, base: str, params: list, match: str | None, limit: int, offset: int, *,
+                      walk: bool) -> list[tuple[str, float]]:
+        """(doc, rank) of the page, newest first, ties by id. With ``walk`` the date index is read
+        in order, keeping the hits, until the page is full (fast when the query matches many);
+        the ranks of the page's rows are then read from the full-text index (``match``)."""
+        if not walk:
+            return self._conn.execute(
+                f"SELECT a.doc, h.rank FROM ({base}) h JOIN articles a ON a.rowid = h.rowid "
+                f"ORDER BY a.sort_date DESC, a.id LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        ids = [r[0] for r in self._conn.execute(
+            f"SELECT a.rowid FROM articles a INDEXED BY articles_date_id WHERE a.rowid IN (SELECT rowid FROM ({base})) "
+            f"ORDER BY a.sort_date DESC, a.id LIMIT ? OFFSET ?", [*params, limit, offset])]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        docs = dict(self._conn.execute(f"SELECT rowid, doc FROM articles WHERE rowid IN ({marks})", ids))
+        ranks = dict(self._conn.execute(
+            f"SELECT rowid, {_BM25} FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
+            [match, *ids])) if match else {}
+        return [(docs[i], ranks.get(i, 0.0)) for i in ids]
 
     def _facets(self, base: str, params: list, size: int) -> dict[str, list[tuple[str, int]]]:
         rows = self._conn.execute(

@@ -117,3 +117,53 @@ def test_hostile_query_text_is_not_fts_syntax(backend):
     for q in ["NEAR(a b)", "title:x", '"a" AND "b"', "a*", "^x", "col:(a)", "'; DROP TABLE articles; --", "AND OR NOT"]:
         backend.search(SearchQuery(text=q))  # words are always quoted for FTS5: no syntax error, no injection
     assert backend.count() == 7
+
+
+@pytest.fixture
+def many(tmp_path):
+    """700 articles with many equal ranks (repeated texts), equal dates and undated ones: enough
+    for the date-index walk (≥ 500 hits) and for pages whose last rank is shared."""
+    b = SqliteBackend(tmp_path / "many.sqlite")
+    texts = ["Cảng Hải Phòng đón tàu container.", "Hải Phòng mở tuyến vận tải mới qua cảng Lạch Huyện.",
+             "Du khách đến Cát Bà và Hải Phòng dịp lễ hội.", "Haiphong port container volumes rise."]
+    articles = []
+    for i in range(700):
+        text = texts[i % len(texts)] + (" Đồ Sơn." if i % 7 == 0 else "")
+        article = art(f"a{i:03d}", f"Tin {i % 11}", text, "en" if i % 4 == 3 else "vi", "VN", "domestic",
+                      1 + (i * 13) % 28, risk_score=(i % 10) / 10)
+        if i % 50 == 0:
+            article.published_at = None
+        articles.append(article)
+    b.upsert(articles)
+    yield b, {a.id: a for a in articles}
+    b.close()
+
+
+def _all_pages(backend, **kw) -> list:
+    hits, offset = [], 0
+    while True:
+        page = backend.search(SearchQuery(limit=37, offset=offset, **kw)).hits
+        hits.extend(page)
+        if len(page) < 37:
+            return hits
+        offset += 37
+
+
+@pytest.mark.parametrize("kw", [
+    {"text": "Hải Phòng"}, {"text": "hai phong -\"Cát Bà\""}, {"text": "cảng", "filters": {"language": ["vi"]}},
+    {"text": "Hải Phòng", "since": datetime(2026, 11, 5, tzinfo=UTC), "min_risk": 0.3}, {"text": ""},
+])
+def test_pages_follow_one_order_whatever_the_strategy(many, kw):
+    backend, articles = many
+    by_rank = _all_pages(backend, **kw, sort="relevance")
+    by_date = _all_pages(backend, **kw, sort="date")
+    total = backend.search(SearchQuery(**kw)).total
+    assert len(by_rank) == len(by_date) == total and len({h.article.id for h in by_date}) == total
+    if kw["text"]:  # best rank first, equal ranks by id, across page boundaries
+        assert [h.article.id for h in by_rank] == [h.article.id for h in sorted(by_rank, key=lambda h: (-h.score,
+                                                                                                       h.article.id))]
+    newest = sorted(by_date, key=lambda h: h.article.id)
+    newest.sort(key=lambda h: articles[h.article.id].published_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    assert [h.article.id for h in by_date] == [h.article.id for h in newest]  # undated last, equal dates by id
+    if kw["text"]:
+        assert {h.article.id: round(h.score, 6) for h in by_date} == {h.article.id: round(h.score, 6) for h in by_rank}
