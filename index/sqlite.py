@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS articles (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_sort_date ON articles(sort_date);
+CREATE INDEX IF NOT EXISTS articles_risk ON articles(risk_score);
 CREATE INDEX IF NOT EXISTS articles_content_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id);
 CREATE TABLE IF NOT EXISTS facets (
@@ -181,53 +182,48 @@ class SqliteBackend:
                 last = rowid
                 yield Article.from_dict(json.loads(doc))
 
-    def _where(self, query: SearchQuery, rowid: str = "a.rowid") -> tuple[str, list, bool]:
-        """SQL conditions for everything but the positive text match, with ``rowid`` naming the
-        article's rowid; and whether they need the ``articles`` table as ``a`` (dates, risk)."""
+    def _where(self, query: SearchQuery, rowid: str = "a.rowid") -> tuple[str, list]:
+        """SQL conditions for everything but the positive text match, on ``rowid`` only: each is
+        a set of rowids read from an index (facets, dates, risk, excluded words), never a lookup
+        of the wide articles rows, so the hit set comes from the indexes alone."""
         conds: list[str] = []
         params: list = []
         for facet, values in query.filters.items():
             marks = ",".join("?" * len(values))
             conds.append(f"{rowid} IN (SELECT article FROM facets WHERE field = ? AND value IN ({marks}))")
             params.extend([facet, *values])
-        needs_articles = bool(query.since or query.until or query.min_risk is not None)
-        if query.since:
-            conds.append("a.sort_date >= ?")
-            params.append(_iso(query.since))
-        if query.until:
-            conds.append("a.sort_date <= ?")
-            params.append(_iso(query.until))
+        dates = [(op, _iso(when)) for op, when in ((">=", query.since), ("<=", query.until)) if when]
+        if dates:
+            conds.append(f"{rowid} IN (SELECT rowid FROM articles INDEXED BY articles_sort_date WHERE "
+                         + " AND ".join(f"sort_date {op} ?" for op, _ in dates) + ")")
+            params.extend(value for _, value in dates)
         if query.min_risk is not None:
-            conds.append("a.risk_score >= ?")
+            conds.append(f"{rowid} IN (SELECT rowid FROM articles INDEXED BY articles_risk WHERE risk_score >= ?)")
             params.append(query.min_risk)
         for clause in query.parsed.must_not:
             expr = fts_clause(clause)
             if expr:
                 conds.append(f"{rowid} NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
                 params.append(expr)
-        return (" AND ".join(conds) or "1"), params, needs_articles
+        return (" AND ".join(conds) or "1"), params
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Hits of the query. The hit set (``rowid``, ``rank``) is read from the full-text index
-        alone when no condition needs the articles table; the page is then taken by rank (the
-        k-th best rank first, so only the page's rows are joined and ordered with the id
-        tie-break) or newest first (walking the date index when the query matches many)."""
+        """Hits of the query. The hit set (``rowid``, ``rank``) is read from the indexes alone
+        (full-text, facets, dates, risk); the page is then taken by rank (the k-th best rank
+        first, so only the page's rows are joined and ordered with the id tie-break) or newest
+        first (walking the date index when the query matches many)."""
         parsed = query.parsed
         must = [e for e in (fts_clause(c) for c in parsed.must) if e]
         if parsed.must and not must:  # the query had words, none searchable
             return SearchResult(total=0, hits=[], facets={})
         if must:
-            where, params, needs_articles = self._where(query)
-            if needs_articles:
-                base = (f"SELECT a.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                        f"JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ? AND {where}")
-            else:
-                where, params, _ = self._where(query, rowid="articles_fts.rowid")
-                base = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                        f"WHERE articles_fts MATCH ? AND {where}")
+            # "+": the sets are tested on each match; they never drive the full-text scan
+            where, params = self._where(query, rowid="+articles_fts.rowid")
+            base = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                    f"WHERE articles_fts MATCH ? AND {where}")
             base_params = [" AND ".join(must), *params]
         else:
-            where, params, _ = self._where(query)
+            where, params = self._where(query)
             base = f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}"
             base_params = params
         with self._lock:
@@ -261,7 +257,7 @@ class SqliteBackend:
 
         parsed = query.parsed
         must = [e for e in (fts_clause(c) for c in parsed.must) if e]
-        where, params, _ = self._where(query)
+        where, params = self._where(query)
         if must:
             sql = (f"SELECT a.sort_date FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
                    f"WHERE articles_fts MATCH ? AND {where}")
