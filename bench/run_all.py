@@ -87,7 +87,9 @@ def headlines(fresh: set[str]) -> list[tuple[str, str]]:
             p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))] if ms else float("nan")
             parts.append(f"{s['docs']:,} docs{' (partial)' if s.get('stopped') else ''}: "
                          f"{s['docs_per_second']:.0f} docs/s indexing, {s['bytes_on_disk'] / 1e6:.0f} MB, "
-                         f"all queries p50 {p50:.0f} ms / p95 {p95:.0f} ms")
+                         f"all queries p50 {p50:.0f} ms / p95 {p95:.0f} ms"
+                         + "".join(f" ({n} of {len(s['queries'])} over the time limit)"
+                                   for n in [sum(1 for q in s["queries"] if q.get("error"))] if n))
         out.append(("search", "; ".join(parts)))
     d = _load("feeds")
     if d and "files" in d and "feeds" in fresh:
