@@ -51,6 +51,18 @@ def load_source_list(settings: Settings, path: Path | None = None) -> list[Sourc
     return load_sources(path or settings.sources_path)
 
 
+def smtp_config(settings: Settings):
+    """The SMTP server of the settings (alerts, digests and admin alerts all send through it), or
+    None when none is configured (deliveries then wait)."""
+    from alerts.mail import SmtpConfig
+
+    if not settings.smtp_host:
+        return None
+    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+                      username=settings.smtp_username, password=settings.smtp_password, sender=settings.smtp_from,
+                      timeout=settings.smtp_timeout)
+
+
 def load_outlets(settings: Settings) -> dict[str, dict]:
     """Known outlets by domain (name, country, profile) from config/outlets.yaml, if present."""
     path = settings.config_dir / "outlets.yaml"

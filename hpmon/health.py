@@ -260,7 +260,8 @@ def notify_admins(settings: Settings, config: ServiceConfig, store: JobStore, pr
         logger.error("health: %d problems not mailed: no SMTP server or no '%s' recipient list",
                      len(events), config.admin_recipients)
         return []
-    from alerts.mail import MailError, SmtpConfig, send_mail
+    from alerts.mail import MailError, send_mail
+    from hpmon.app import smtp_config
 
     message = EmailMessage()
     message["Subject"] = f"[hpmon] Cảnh báo vận hành: {len(events)} sự cố / operations alert: {len(events)} problems"
@@ -269,11 +270,8 @@ def notify_admins(settings: Settings, config: ServiceConfig, store: JobStore, pr
     lines = [f"- [{e['severity']}] {e['message']}" for e in events]
     message.set_content("hpmon — sự cố vận hành / operations problems\n\n" + "\n".join(lines) +
                         f"\n\nMáy chủ / home: {settings.home}\n`hpmon status` để xem chi tiết / for details.\n")
-    smtp = SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-                      username=settings.smtp_username, password=settings.smtp_password, sender=settings.smtp_from,
-                      timeout=settings.smtp_timeout)
     try:
-        send_mail(smtp, message)
+        send_mail(smtp_config(settings), message)
     except MailError as exc:
         logger.error("health: admin alert not sent (%s); retried at the next check", exc)
         store.mark_notified([e["id"] for e in events], now, str(exc)[:500])

@@ -15,8 +15,8 @@ from rich.text import Text
 
 from alerts.delivery import STATES, DeliveryReport
 from alerts.engine import AlertEngine
-from alerts.mail import SmtpConfig
 from alerts.rules import Rule, RuleError, format_duration, recipient_problems
+from hpmon.app import smtp_config
 from hpmon.settings import Settings
 from hpmon.term import console, err
 from index.article import Article
@@ -26,15 +26,6 @@ logger = logging.getLogger(__name__)
 
 
 # -- wiring -----------------------------------------------------------------------------------
-
-
-def smtp_config(settings: Settings) -> SmtpConfig | None:
-    """The SMTP server from the settings, or None when none is configured (alerts then wait)."""
-    if not settings.smtp_host:
-        return None
-    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-                      username=settings.smtp_username, password=settings.smtp_password, sender=settings.smtp_from,
-                      timeout=settings.smtp_timeout)
 
 
 def _timezone(settings: Settings) -> str:

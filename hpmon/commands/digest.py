@@ -21,23 +21,11 @@ from hpmon.settings import Settings
 if TYPE_CHECKING:
     from alerts.digest.collect import CaseState, QueueCounter
     from alerts.digest.service import DigestService, SendResult
-    from alerts.mail import SmtpConfig
     from index.backend import Backend
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf", "md")
-
-
-def smtp_config(settings: Settings) -> SmtpConfig | None:
-    """The SMTP channel of the settings (shared with alerts); None when no server is set."""
-    from alerts.mail import SmtpConfig
-
-    if not settings.smtp_host:
-        return None
-    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-                      username=settings.smtp_username, password=settings.smtp_password, sender=settings.smtp_from,
-                      timeout=settings.smtp_timeout)
 
 
 def digest_service(settings: Settings, *, backend: Backend | None = None, queue_counter: QueueCounter | None = None,
@@ -49,7 +37,7 @@ def digest_service(settings: Settings, *, backend: Backend | None = None, queue_
     from alerts.digest.log import DigestLog
     from alerts.digest.profiles import load_profiles
     from alerts.digest.service import DigestService
-    from hpmon.app import load_city, open_backend
+    from hpmon.app import load_city, open_backend, smtp_config
 
     city = load_city(settings)
     taxonomy = load_taxonomy(settings.config_dir / "topics.yaml")

@@ -8,6 +8,8 @@ import re
 import threading
 from datetime import timedelta
 
+import pytest
+
 from tests.alerts.conftest import (
     BASE_URL,
     SECRET,
@@ -237,52 +239,46 @@ def test_two_deliverers_running_at_once_send_each_message_once(tmp_path, backend
 # -- transports --------------------------------------------------------------------------------
 
 
-def test_alerts_go_out_over_starttls_with_login(tmp_path, backend, webhook_server, clock, certificate):
+@pytest.fixture
+def starttls_server(certificate):
+    """A real SMTP server on 127.0.0.1 offering STARTTLS (self-signed certificate) and login
+    hpmon / s3cret; ``login(password)`` is the client configuration for it."""
     import ssl
 
     cert_file, key_file = certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     server = SmtpServer(tls_context=context, credentials=("hpmon", "s3cret"))
+    server.login = lambda password: server.config(security="starttls", username="hpmon", password=password,
+                                                  ca_file=str(cert_file))
     server.start()
-    try:
-        config = server.config(security="starttls", username="hpmon", password="s3cret", ca_file=str(cert_file))
-        engine = build_engine(tmp_path, backend, None, webhook_server, clock, smtp_config=config)
-        engine.process_batch(fixture_batch()[3:4])
-        report = engine.deliver_pending()
-        engine.close()
-    finally:
-        server.stop()
-    assert report.sent == 4 and len(server.messages) == 3
+    yield server
+    server.stop()
+
+
+def test_alerts_go_out_over_starttls_with_login(tmp_path, backend, webhook_server, clock, starttls_server):
+    engine = build_engine(tmp_path, backend, None, webhook_server, clock, smtp_config=starttls_server.login("s3cret"))
+    engine.process_batch(fixture_batch()[3:4])
+    report = engine.deliver_pending()
+    engine.close()
+    assert report.sent == 4 and len(starttls_server.messages) == 3
 
 
 def test_a_wrong_smtp_password_keeps_the_alert_waiting_until_the_settings_are_fixed(tmp_path, backend,
                                                                                    webhook_server, clock,
-                                                                                   certificate):
-    import ssl
-
-    cert_file, key_file = certificate
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    server = SmtpServer(tls_context=context, credentials=("hpmon", "s3cret"))
-    server.start()
-    try:
-        wrong = server.config(security="starttls", username="hpmon", password="wrong", ca_file=str(cert_file))
-        engine = build_engine(tmp_path, backend, None, webhook_server, clock, smtp_config=wrong)
-        engine.process_batch(fixture_batch()[3:4])
-        report = engine.deliver_pending()
-        waiting = [d for a in engine.log.alerts() for d in engine.log.deliveries(a.id) if d.channel == "email"]
-        engine.close()
-        clock.advance(timedelta(hours=1))
-        right = server.config(security="starttls", username="hpmon", password="s3cret", ca_file=str(cert_file))
-        fixed = build_engine(tmp_path, backend, None, webhook_server, clock, smtp_config=right)
-        after = fixed.deliver_pending()
-        fixed.close()
-    finally:
-        server.stop()
+                                                                                   starttls_server):
+    engine = build_engine(tmp_path, backend, None, webhook_server, clock, smtp_config=starttls_server.login("wrong"))
+    engine.process_batch(fixture_batch()[3:4])
+    report = engine.deliver_pending()
+    waiting = [d for a in engine.log.alerts() for d in engine.log.deliveries(a.id) if d.channel == "email"]
+    engine.close()
+    clock.advance(timedelta(hours=1))
+    fixed = build_engine(tmp_path, backend, None, webhook_server, clock, smtp_config=starttls_server.login("s3cret"))
+    after = fixed.deliver_pending()
+    fixed.close()
     assert report.sent == 1 and {d.state for d in waiting} == {"pending"}  # only the webhook went
     assert "535" in waiting[0].last_error
-    assert after.sent == 3 and set(server.per_recipient_and_id().values()) == {1}
+    assert after.sent == 3 and set(starttls_server.per_recipient_and_id().values()) == {1}
 
 
 def test_the_webhook_secret_never_appears_in_what_is_sent(setup):
