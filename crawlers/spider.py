@@ -255,8 +255,7 @@ class SourcesSpider(scrapy.Spider):
         link = canonical_url(direct_link(url))
         self._inc(source, "links")
         link = self.state.resolved_target(link) or link  # a news-search id resolved on an earlier run
-        if link in self.requested or not self.state.should_fetch(link):
-            self._inc(source, "skipped_seen")
+        if self._seen(source, link):
             return None
         if self.queued.get(source.id, 0) >= source.max_articles:
             self._inc(source, "skipped_cap")
@@ -267,6 +266,13 @@ class SourcesSpider(scrapy.Spider):
         # redirect loop silently instead of reporting it
         return scrapy.Request(link, callback=self.parse_article, errback=self._article_failed, dont_filter=True,
                               meta={"source_id": source.id, "link": link, "hints": hints})
+
+    def _seen(self, source: Source, link: str) -> bool:
+        """True (and counted) when ``link`` was requested in this run or handled for good before."""
+        if link in self.requested or not self.state.should_fetch(link):
+            self._inc(source, "skipped_seen")
+            return True
+        return False
 
     def parse_article(self, response: Response):
         source = self._source(response)
@@ -296,8 +302,13 @@ class SourcesSpider(scrapy.Spider):
 
     # -- news-search links that only a second request resolves (crawlers/newslinks.py) ----------
 
+    @staticmethod
+    def _link_meta(response: Response) -> dict[str, Any]:
+        """What a follow-up request of the same link carries over (not Scrapy's own keys)."""
+        return {key: response.meta[key] for key in ("source_id", "link", "hints", "feed") if key in response.meta}
+
     def _resolve_news_link(self, source: Source, response: Response, params: GoogleNewsParams | None):
-        meta = {key: response.meta[key] for key in ("source_id", "link", "hints", "feed") if key in response.meta}
+        meta = self._link_meta(response)
         if params is None:
             page = google_news_article_page(response.url)
             if page and not response.meta.get("news_page_tried"):  # the web page of the same article
@@ -313,7 +324,7 @@ class SourcesSpider(scrapy.Spider):
 
     def parse_news_link(self, response: Response):
         source = self._source(response)
-        meta = {key: response.meta[key] for key in ("source_id", "link", "hints", "feed") if key in response.meta}
+        meta = self._link_meta(response)
         target = google_news_url(response.text) if hasattr(response, "text") else None
         if not target:
             self._news_link_unresolved(source, meta, "Google News did not give the article's URL")
@@ -321,8 +332,7 @@ class SourcesSpider(scrapy.Spider):
         link, target = meta["link"], canonical_url(target)
         self.state.mark(link, source.id, "resolved", target)
         self._inc(source, "resolved_links")
-        if target in self.requested or not self.state.should_fetch(target):
-            self._inc(source, "skipped_seen")
+        if self._seen(source, target):
             return
         self.requested.add(target)
         yield scrapy.Request(target, callback=self.parse_article, errback=self._article_failed, dont_filter=True,
