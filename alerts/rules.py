@@ -67,6 +67,7 @@ class RuleFilters:
     sources: tuple[str, ...] = ()
     outlets: tuple[str, ...] = ()
     scope: str | None = None
+    coverage: str | None = None  # "city" | "watch": about the city, or national watch coverage
     sentiment: tuple[str, ...] = ()
     min_risk: float | None = None
 
@@ -75,7 +76,8 @@ class RuleFilters:
         facets = {
             "topic": list(self.topics), "theme": list(self.themes), "language": list(self.languages),
             "country": list(self.countries), "source": list(self.sources), "outlet": list(self.outlets),
-            "scope": [self.scope] if self.scope else [], "sentiment": list(self.sentiment),
+            "scope": [self.scope] if self.scope else [], "coverage": [self.coverage] if self.coverage else [],
+            "sentiment": list(self.sentiment),
         }
         return {k: v for k, v in facets.items() if v}
 
@@ -149,6 +151,7 @@ class _FiltersIn(_Strict):
     sources: list[str] = []
     outlets: list[str] = []
     scope: Literal["domestic", "foreign"] | None = None
+    coverage: Literal["city", "watch"] | None = None
     sentiment: list[Literal["negative", "neutral", "positive"]] = []
     min_risk: float | str | None = None
 
@@ -260,7 +263,8 @@ def _build_rule(raw: dict[str, Any], defaults: _DefaultsIn, thresholds: dict[str
     filters = RuleFilters(
         topics=tuple(f.topics), themes=tuple(f.themes), languages=tuple(x.lower() for x in f.languages),
         countries=tuple(x.upper() for x in f.countries), sources=tuple(f.sources), outlets=tuple(f.outlets),
-        scope=f.scope, sentiment=tuple(f.sentiment), min_risk=_min_risk(f.min_risk, thresholds, where),
+        scope=f.scope, coverage=f.coverage, sentiment=tuple(f.sentiment),
+        min_risk=_min_risk(f.min_risk, thresholds, where),
     )
     recipients = tuple(RecipientRef(r) if isinstance(r, str) else RecipientRef(r.name, r.language)
                        for r in spec.recipients)

@@ -97,6 +97,7 @@ class Reference:
     period: int | None = None
     valid_from: date | None = None
     valid_until: date | None = None
+    official: bool = False  # checked against its cited source; only official figures are compared
 
     def applies_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -311,7 +312,8 @@ class FactChecker:
             refs = tuple(
                 Reference(float(r["value"]), str(r.get("source", "")), str(r["date"]) if r.get("date") else None,
                           int(r["period"]) if r.get("period") is not None else None,
-                          _to_date(r.get("valid_from")), _to_date(r.get("valid_until")))
+                          _to_date(r.get("valid_from")), _to_date(r.get("valid_until")),
+                          official=r.get("official") is True and bool(str(r.get("source", "")).strip()))
                 for r in q.get("references") or ()
             )
             tol = q.get("tolerance") or {}
@@ -325,6 +327,11 @@ class FactChecker:
             keywords[name] = q.get("keywords") or {}
         return cls(quantities, keywords, raw.get("subject_names") or [], raw.get("other_places") or [],
                    raw.get("partial_period_cues") or [], plausible_ratio=float(raw.get("plausible_ratio", 10)))
+
+    def reference_counts(self) -> tuple[int, int]:
+        """(official references, all references): placeholders are the difference."""
+        refs = [r for q in self.quantities.values() for r in q.references]
+        return sum(r.official for r in refs), len(refs)
 
     def check_facts(self, text: str, language: str | None, published: date | None = None) -> list[FactConflict]:
         """Conflicts between the article's figures and the reference facts, in text order.
@@ -396,12 +403,12 @@ class FactChecker:
             years = _years(sentence) - {int(fig.value)}
             if not years and published is not None:
                 years = {published.year, published.year - 1}
-            refs = [r for r in q.references if r.period in years]
+            refs = [r for r in q.references if r.official and r.period in years]
             return sorted(refs, key=lambda r: -(r.period or 0))
         if published is not None:
-            return [r for r in q.references if r.applies_on(published)]
+            return [r for r in q.references if r.official and r.applies_on(published)]
         # unknown date: a figure matching any reference is not a conflict; report the latest
-        return sorted(q.references, key=lambda r: r.valid_from or date.min, reverse=True)
+        return sorted((r for r in q.references if r.official), key=lambda r: r.valid_from or date.min, reverse=True)
 
 
 @lru_cache(maxsize=8)

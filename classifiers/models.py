@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,8 +39,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from classifiers.context import ContextModel, candidates, train_context
 from classifiers.corpus import SENTIMENTS, Example
 from classifiers.lexicon import LexiconHits, Lexicons
+
+if TYPE_CHECKING:
+    from classifiers.sensitive import SensitiveDetector
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +199,7 @@ class Prediction:
     reasons: list[Reason] = field(default_factory=list)
     model_version: str = ""
     note: str | None = None
+    topic_probabilities: dict[str, float] = field(default_factory=dict)  # every label, chosen or not
 
     @property
     def topic_labels(self) -> list[str]:
@@ -255,6 +260,7 @@ class TrainedModels:
         self._fast_word = _FastTfidf(self.word_vec)
         self._word_offset = len(self.char_vec.vocabulary_)
         self._lex_offset = self._word_offset + len(self.word_vec.vocabulary_)
+        self.context = ContextModel.unpack(parts["context"]) if parts.get("context") else None
         self._names: np.ndarray | None = None
         _ = self.feature_names  # built now (tens of ms) rather than inside the first prediction
 
@@ -301,7 +307,8 @@ class TrainedModels:
         s = int(np.argmax(sent_p))
         sentiment = (self.sentiment_labels[s], float(sent_p[s]))
         reasons = self._reasons(idx, vals, topics, s, topic_hits, tone_hits)
-        return Prediction(topics, sentiment, reasons, self.version, note)
+        return Prediction(topics, sentiment, reasons, self.version, note,
+                          dict(zip(self.topic_labels, (float(v) for v in topic_p), strict=True)))
 
     def _choose_topics(self, p: np.ndarray) -> list[tuple[str, float]]:
         order = np.argsort(-p)
@@ -451,8 +458,26 @@ def _training_hash(examples: Iterable[Example], config: ModelConfig) -> str:
     return h.hexdigest()[:10]
 
 
+def _fit_context(examples: Sequence[Example], oof_topics: np.ndarray, topic_labels: list[str],
+                 sensitive: SensitiveDetector) -> tuple[dict | None, dict]:
+    """The sensitive-context decision fitted on the corpus's ``sensitive`` labels, with the
+    topic probabilities each example would get unseen (out-of-fold)."""
+    subjects = {t: list(v) for t, v in sensitive.rule.weak_term_with_topic.items()}
+    rows = []
+    for ex, p in zip(examples, oof_topics, strict=True):
+        result = sensitive.detect(ex.title, ex.text, ex.lang)
+        topic_p = dict(zip(topic_labels, (float(v) for v in p), strict=True))
+        for cand in candidates(result, ex.title, ex.text, topic_p, topic_labels, subjects):
+            rows.append((cand, cand.theme in ex.sensitive))
+    try:
+        model, scores = train_context(rows, topic_labels, subjects)
+    except ValueError as exc:
+        return None, {"skipped": str(exc)}
+    return model.pack(), scores
+
+
 def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, lexicons: Lexicons,
-          config: ModelConfig | None = None) -> TrainedModels:
+          config: ModelConfig | None = None, sensitive: SensitiveDetector | None = None) -> TrainedModels:
     """Models fitted on ``examples`` plus analysts' ``corrections`` (weighted higher), with
     per-label thresholds tuned on out-of-fold probabilities; ``meta`` holds the CV scores."""
     config = config or ModelConfig()
@@ -511,6 +536,9 @@ def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, l
         "floor": float(config.floor), "max_topics": int(config.max_topics), "sentiment_labels": classes,
         "sentiment_models": sentiment, "sentiment_calibrator": calibrator,
     }
+    context_scores: dict = {"skipped": "no sensitive detector given"}
+    if sensitive is not None:  # the corpus's own examples only: corrections carry no sensitive labels
+        parts["context"], context_scores = _fit_context(base, oof_topics[: len(base)], topic_labels, sensitive)
     now = datetime.now(UTC)
     meta = {
         "format": FORMAT_VERSION,
@@ -527,7 +555,7 @@ def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, l
         "config": asdict(config),
         "cv": {"folds": config.threshold_folds, "note": "out-of-fold, vectorizers fitted on all data",
                "topic_f1": cv_f1, "topic_macro_f1": round(float(np.mean(list(cv_f1.values()))), 4),
-               "sentiment_accuracy": round(sent_acc, 4)},
+               "sentiment_accuracy": round(sent_acc, 4), "sensitive_context": context_scores},
     }
     models = TrainedModels(parts, lexicons, meta)
     log.info("trained %s on %d examples in %.1fs", meta["version"], len(data), meta["training_seconds"])

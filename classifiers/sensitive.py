@@ -46,6 +46,7 @@ _ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
 _VIETNAMESE = re.compile(
     r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯẠẢẤẦẨẪẬẮẰẲẴẶẸẺẼẾỀỂỄỆỈỊỌỎỐỒỔỖỘỚỜỞỠỢỤỦỨỪỬỮỰỲỴỶỸ]"
 )
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f]")
 _SENTENCE_END = re.compile(r"[.!?。！？\n;；]")
 # Same-length replacements, so spans found in the folded text are spans of the original.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
@@ -98,6 +99,8 @@ class SensitiveResult:
     findings: list[Finding]
     evidence: dict[str, ThemeEvidence] = field(default_factory=dict)
     truncated: bool = False
+    # candidate themes the context decision cleared (a passing mention), with its probability
+    cleared: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def findings_for(self, theme: str) -> list[Finding]:
         """The findings behind ``theme`` (for an implied theme, those of the theme implying it)."""
@@ -110,6 +113,7 @@ class SensitiveResult:
             "themes": list(self.themes),
             "findings": [f.to_dict() for f in self.findings],
             "evidence": {t: asdict(e) for t, e in self.evidence.items()},
+            "cleared": self.cleared,
             "truncated": self.truncated,
         }
 
@@ -150,8 +154,12 @@ class SensitiveDetector:
         quotes_count: bool = True,
         max_chars: int = 200_000,
         theme_implies: dict[str, list[str]] | None = None,
+        boundary_names: Iterable[str] = (),
     ) -> None:
         self.rule = rule or ThemeRule()
+        # proper names a term in an unspaced script must not straddle (南海 in 越南海防)
+        unspaced = [n for n in boundary_names if _UNSPACED.search(n)]
+        self._boundaries = TermMatcher(make_term(n, "substring") for n in unspaced) if unspaced else None
         self._title_exempt = {normalize(t).casefold() for t in self.rule.title_rule_exempt}
         self.theme_implies = {k: list(v) for k, v in (theme_implies or {}).items()}
         self.max_chars = max_chars
@@ -172,8 +180,9 @@ class SensitiveDetector:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config_dir: Path) -> SensitiveDetector:
-        """A detector from ``config_dir/lexicons/sensitive.yaml`` and ``config_dir/risk.yaml``."""
+    def from_config(cls, config_dir: Path, boundary_names: Iterable[str] = ()) -> SensitiveDetector:
+        """A detector from ``config_dir/lexicons/sensitive.yaml`` and ``config_dir/risk.yaml``;
+        ``boundary_names`` are the city profile's names (``pipeline.city.boundary_names``)."""
         config_dir = Path(config_dir)
         lexicon = yaml.safe_load((config_dir / "lexicons" / "sensitive.yaml").read_text(encoding="utf-8"))
         risk_path = config_dir / "risk.yaml"
@@ -196,6 +205,7 @@ class SensitiveDetector:
             quotes_count=bool(rebuttal.get("quotes_count", True)),
             max_chars=int(section.get("max_chars", 200_000)),
             theme_implies=section.get("theme_implies") or {},
+            boundary_names=boundary_names,
         )
 
     def _build_terms(self, lexicon: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
@@ -292,9 +302,15 @@ class SensitiveDetector:
         folded = body.translate(_APOSTROPHES) if _HAS_APOSTROPHE.search(body) else body
         out: list[Finding] = []
         lowered: str | None = None
+        names: list[Match] | None = None
         for m in matcher.find(folded):
             entries: tuple[_Entry, ...] = m.term.data
             surface = body[m.start : m.end]
+            if self._boundaries is not None and _UNSPACED.match(surface):
+                if names is None:
+                    names = self._boundaries.find(folded)
+                if any(_straddles(m, n) for n in names):
+                    continue
             if self._not_inside:
                 if lowered is None:
                     lowered = folded.casefold()
@@ -381,6 +397,11 @@ class SensitiveDetector:
         order = {t: i for i, t in enumerate(THEMES)}
         themes = sorted(evidence, key=lambda t: (-evidence[t].max_severity, -len(evidence[t].terms), order.get(t, 99)))
         return themes, evidence
+
+
+def _straddles(m: Match, name: Match) -> bool:
+    """Whether a match crosses a name's edge (starts or ends inside it without covering it)."""
+    return (name.start < m.start < name.end < m.end) or (m.start < name.start < m.end < name.end)
 
 
 def _dedupe_entries(entries: list[_Entry]) -> list[_Entry]:

@@ -90,6 +90,7 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
     from classifiers.facts import FactChecker
     from classifiers.risk import RiskScorer
     from classifiers.sensitive import SensitiveDetector
+    from pipeline.city import boundary_names
     from pipeline.process import Pipeline
     from pipeline.stories import StoryStore
 
@@ -101,7 +102,7 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         outlets=load_outlets(settings),
         min_text_chars=settings.min_text_chars,
         models=load_models(settings),
-        sensitive=SensitiveDetector.from_config(settings.config_dir),
+        sensitive=SensitiveDetector.from_config(settings.config_dir, boundary_names(city)),
         facts=FactChecker.from_config(settings.config_dir),
         risk=RiskScorer.from_config(settings.config_dir),
         stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,

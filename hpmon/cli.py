@@ -421,11 +421,9 @@ def sources_export(ctx: click.Context, output: Path | None) -> None:
 def analyze(ctx: click.Context) -> None:
     """Analyse JSON Lines from stdin without indexing; one JSON line out per line in.
 
-    Input lines: {"id", "text"[, "title", "url", "language"]} or {"id", "html", "url"}.
+    Input lines: {"id", "text"[, "title", "url", "language", "published_at"]} or {"id", "html", "url"}.
     Output: see docs/analyze.md (the public contract).
     """
-    from crawlers.items import FetchedPage
-
     settings = _settings(ctx)
     backend = open_backend(settings) if settings.index_path.exists() else None
     pipeline = build_pipeline(settings, backend, [])
@@ -438,20 +436,7 @@ def analyze(ctx: click.Context) -> None:
             if not isinstance(item, dict):
                 raise ValueError("each line must be a JSON object")
             input_id = str(item.get("id", input_id))
-            if "html" in item:
-                html = item["html"]
-                body = html.encode("utf-8") if isinstance(html, str) else bytes(html)
-                url = item.get("url") or f"urn:hpmon:{input_id}"
-                page = FetchedPage(source_id="analyze", url=url, link_url=url, status=200,
-                                   headers={"content-type": "text/html; charset=utf-8"}, body=body,
-                                   fetched_at=datetime.now(UTC))
-                draft = pipeline.draft_from_page(page)
-            elif isinstance(item.get("text"), str):
-                draft = pipeline.draft_from_text(input_id, item["text"], title=str(item.get("title") or ""),
-                                                 url=item.get("url"), language=item.get("language"))
-            else:
-                raise ValueError('needs "text" or "html"')
-            out = pipeline.analyze(draft).to_public(input_id)
+            out = pipeline.analyze_input(item, input_id)
         except (ValueError, TypeError) as exc:
             out = {"id": input_id, "error": str(exc)}
         click.echo(json.dumps(out, ensure_ascii=False))

@@ -55,6 +55,19 @@ def _check_lexicons(settings: Settings) -> Finding:
     return Finding("lexicons", "ok", f"{len(lexicons.topic_labels)} topics; sensitive themes loaded")
 
 
+def _check_facts(settings: Settings) -> Finding:
+    from classifiers.facts import FactChecker
+
+    official, total = FactChecker.from_config(settings.config_dir).reference_counts()
+    where = settings.config_dir / "facts.yaml"
+    if official < total:
+        return Finding("reference facts", "warn",
+                       f"{official} of {total} reference figures are official; the other {total - official} are "
+                       f"placeholders (official: false) and are never compared with articles: enter each official "
+                       f"figure with its source in {where} and set official: true")
+    return Finding("reference facts", "ok", f"all {total} reference figures are official ({where})")
+
+
 def _yaml_check(name: str, path: Path) -> Finding:
     if not path.is_file():
         return Finding(name, "warn", f"{path} not found")
@@ -170,6 +183,7 @@ def run_checks(settings: Settings, *, disk_alert_percent: float = 90.0, min_free
         ("city", lambda: _check_city(settings)),
         ("sources", lambda: _check_sources(settings)),
         ("lexicons", lambda: _check_lexicons(settings)),
+        ("reference facts", lambda: _check_facts(settings)),
         ("alert rules", lambda: _check_rules(settings)),
         ("digest profiles", lambda: _check_digests(settings)),
         ("index", lambda: _check_engine(settings)),

@@ -15,6 +15,7 @@ FACET_FIELDS: dict[str, str] = {
     "outlet": "outlet",
     "country": "country",
     "scope": "scope",
+    "coverage": "coverage",
     "topic": "topics",
     "sentiment": "sentiment",
     "theme": "sensitive_themes",
@@ -44,6 +45,7 @@ class Article:
     outlet: str | None = None
     country: str | None = None
     scope: str | None = None  # "domestic" | "foreign" (relative to the city's country)
+    coverage: str | None = None  # why it is kept: "city" (about the city) | "watch" (a national watch theme)
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     fetched_at: datetime | None = None

@@ -77,8 +77,8 @@ def mappings() -> dict[str, Any]:
     keyword = {"type": "keyword"}
     props: dict[str, Any] = {name: _analysed() for name in _TEXT_FIELDS}
     props["relevance_terms"] = keyword
-    for name in ("id", "url", "source_id", "outlet", "country", "scope", "language", "authors", "content_hash",
-                 "story_id", "duplicate_of", "topics", "sentiment", "sensitive_themes", "flags"):
+    for name in ("id", "url", "source_id", "outlet", "country", "scope", "coverage", "language", "authors",
+                 "content_hash", "story_id", "duplicate_of", "topics", "sentiment", "sensitive_themes", "flags"):
         props[name] = keyword
     for name in ("published_at", "fetched_at", "date", "indexed_at"):
         props[name] = {"type": "date"}

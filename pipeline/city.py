@@ -50,6 +50,26 @@ class Confusion:
     reason: str
 
 
+@dataclass(frozen=True)
+class Watch:
+    """The national themes followed even where the city is not named (the profile's ``watch``).
+
+    An article is watch coverage when one of ``themes`` is flagged on it in context (the
+    sensitive stage decides that) and the country is a party: named (``country_names``, in
+    any language), implied by a feature only it claims among the flagged terms (a sovereignty
+    term of severity ``claimed_severity`` or more: Hoàng Sa, the Spratlys...), or the article is
+    in one of ``home_languages`` (Vietnamese press writes about Vietnam)."""
+
+    themes: tuple[str, ...] = ()
+    country_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    claimed_severity: int = 3
+    home_languages: tuple[str, ...] = ()
+    matcher: TermMatcher | None = None
+
+    def names_country(self, text: str) -> bool:
+        return bool(self.matcher and self.matcher.find(text))
+
+
 @dataclass
 class CityProfile:
     id: str
@@ -59,6 +79,7 @@ class CityProfile:
     threshold: float
     entries: list[Entry]
     confusions: list[Confusion] = field(default_factory=list)
+    watch: Watch = field(default_factory=Watch)
     matcher: TermMatcher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +111,39 @@ def _date(value: Any, where: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError as exc:
         raise ProfileError(f"{where}: bad date {value!r}") from exc
+
+
+def _watch(raw: Any, where: str) -> Watch:
+    if raw is None:
+        return Watch()
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: watch must be a mapping")
+    names = raw.get("country_names") or {}
+    if not isinstance(names, dict):
+        raise ProfileError(f"{where}: watch.country_names must map languages to names")
+    by_lang: dict[str, tuple[str, ...]] = {}
+    terms = []
+    for lang, items in names.items():
+        found = []
+        for item in _as_list(items):
+            term, mode = (item.get("term"), item.get("match")) if isinstance(item, dict) else (item, None)
+            if not term or mode not in (None, "word", "prefix", "substring"):
+                raise ProfileError(f"{where}: watch.country_names.{lang}: bad entry {item!r}")
+            found.append(str(term))
+            terms.append(make_term(str(term), mode))
+        by_lang[str(lang)] = tuple(found)
+    return Watch(themes=tuple(str(t) for t in _as_list(raw.get("themes"))), country_names=by_lang,
+                 claimed_severity=int(raw.get("claimed_severity", 3)),
+                 home_languages=tuple(str(x) for x in _as_list(raw.get("home_languages"))),
+                 matcher=TermMatcher(terms) if terms else None)
+
+
+def boundary_names(profile: CityProfile) -> list[str]:
+    """Proper names a lexicon term must not straddle in unspaced scripts: the city's names and
+    places and the country's names (南海 inside 越南海防 is neither the sea nor a hit)."""
+    names = {e.term for e in profile.entries}
+    names.update(n for items in profile.watch.country_names.values() for n in items)
+    return sorted(names)
 
 
 def load_profile(path: str | Path) -> CityProfile:
@@ -146,6 +200,7 @@ def load_profile(path: str | Path) -> CityProfile:
             )
         )
     return CityProfile(
+        watch=_watch(raw.get("watch"), path.name),
         id=str(raw.get("id", path.stem)),
         country=str(raw.get("country", "")).upper(),
         timezone=str(raw.get("timezone", "UTC")),

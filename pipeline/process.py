@@ -73,6 +73,7 @@ class Analysis:
     sensitive: SensitiveResult | None = None
     risk: Risk | None = None
     case_id: int | None = None  # the rebuttal case the article entered, if any
+    scope: str | None = None  # why it is kept: "city" | "watch"; None = not kept
     dropped: Dropped | None = None
 
     def to_public(self, input_id: str) -> dict:
@@ -83,6 +84,8 @@ class Analysis:
             "language": self.language.language if self.language else None,
             "language_probability": round(self.language.probability, 4) if self.language else None,
             "relevant": bool(self.relevance and self.relevance.relevant),
+            "kept": self.scope is not None,
+            "scope": self.scope,
             "relevance": {"score": round(self.relevance.score, 4), "terms": self.relevance.terms,
                           "hits": [h.__dict__ for h in self.relevance.hits],
                           "rejected": [r.__dict__ for r in self.relevance.rejected]} if self.relevance else None,
@@ -215,6 +218,25 @@ class Pipeline:
         return Draft(id=article_id(link), url=link, source_id="analyze", title=title, text=text,
                      published_at=published_at, fetched_at=datetime.now(UTC), declared_language=language)
 
+    def analyze_input(self, item: dict, input_id: str) -> dict:
+        """One ``hpmon analyze`` input object to its output object (docs/analyze.md).
+        Raises ValueError or TypeError with the reason when the input is not usable."""
+        if "html" in item:
+            html = item["html"]
+            body = html.encode("utf-8") if isinstance(html, str) else bytes(html)
+            url = item.get("url") or f"urn:hpmon:{input_id}"
+            page = FetchedPage(source_id="analyze", url=url, link_url=url, status=200,
+                               headers={"content-type": "text/html; charset=utf-8"}, body=body,
+                               fetched_at=datetime.now(UTC))
+            draft = self.draft_from_page(page)
+        elif isinstance(item.get("text"), str):
+            published = _input_date(item.get("published_at", item.get("date")), self.tz)
+            draft = self.draft_from_text(input_id, item["text"], title=str(item.get("title") or ""),
+                                         url=item.get("url"), language=item.get("language"), published_at=published)
+        else:
+            raise ValueError('needs "text" or "html"')
+        return self.analyze(draft).to_public(input_id)
+
     # -- the stages ------------------------------------------------------------------------
 
     def analyze(self, draft: Draft | Dropped) -> Analysis:
@@ -225,16 +247,45 @@ class Pipeline:
         analysis.language = self.detector.detect(f"{draft.title}\n{draft.text}", draft.declared_language)
         when = (draft.published_at or draft.fetched_at or datetime.now(UTC)).astimezone(self.tz).date()
         analysis.relevance = score_relevance(self.city, title=draft.title, lead=draft.lead, text=draft.text, day=when)
-        if not analysis.relevance.relevant:
-            analysis.dropped = Dropped("relevance", "not_relevant", "not about the city",
-                                       score=round(analysis.relevance.score, 4))
-            return analysis
+        # every stage runs on every input, so `hpmon analyze` fills every field; what is
+        # neither about the city nor a national watch theme is then dropped, with the figures
         article = self._article(draft, analysis.language, analysis.relevance)
-        self._stage_duplicates(article, analysis, record=False)
         self._stage_classify(article, analysis)
-        self._stage_flag(article, analysis, draft)
+        self._stage_sensitive(article, analysis)
+        analysis.scope, why = self._scope(article, analysis)
+        article.coverage = analysis.scope
+        article.reasons["coverage"] = {"scope": analysis.scope, "why": why}
+        if analysis.scope is not None:
+            self._stage_duplicates(article, analysis, record=False)
+        self._stage_risk(article, analysis)
+        if analysis.scope is None:
+            analysis.dropped = Dropped("relevance", "not_relevant", why, score=round(analysis.relevance.score, 4))
+            return analysis
         analysis.article = article
         return analysis
+
+    def _scope(self, article: Article, analysis: Analysis) -> tuple[str | None, str]:
+        """Why the article is kept: ``city`` (about the city), ``watch`` (a national watch theme
+        of the city profile with the country a party), or None; with the reason in words."""
+        if analysis.relevance and analysis.relevance.relevant:
+            return "city", "about the city: " + ", ".join(analysis.relevance.terms[:5])
+        watch = self.city.watch
+        flagged = [t for t in (analysis.sensitive.themes if analysis.sensitive else []) if t in watch.themes]
+        if not flagged:
+            return None, "not about the city and no watch theme flagged"
+        party = None
+        if article.language in watch.home_languages:
+            party = f"written in {article.language}"
+        elif watch.names_country(f"{article.title}\n{article.text}"):
+            party = "the country is named"
+        else:
+            claimed = sorted({f.term for f in analysis.sensitive.findings
+                              if f.theme in flagged and f.severity >= watch.claimed_severity})
+            if claimed:
+                party = "a feature the country claims: " + ", ".join(claimed[:3])
+        if party is None:
+            return None, f"watch theme {', '.join(flagged)} flagged, but the country is not a party"
+        return "watch", f"watch theme {', '.join(flagged)}; {party}"
 
     def _stage_duplicates(self, article: Article, analysis: Analysis, *, record: bool) -> None:
         """Exact copies point at their original; every article joins a story (its own when new)."""
@@ -280,15 +331,24 @@ class Pipeline:
         article.sentiment, article.sentiment_score = prediction.sentiment[0], round(prediction.sentiment[1], 4)
         article.reasons["classification"] = prediction.to_dict()
 
-    def _stage_flag(self, article: Article, analysis: Analysis, draft: Draft) -> None:
-        """Sensitive themes, figures that contradict the reference facts, and the risk score."""
+    def _stage_sensitive(self, article: Article, analysis: Analysis) -> None:
+        """Sensitive themes, each decided in context, with their findings."""
         if self.sensitive is None:
             return
         result = self.sensitive.detect(article.title, article.text, article.language, article.topics)
+        context = self.models.context if self.models is not None else None
+        if context is not None and analysis.prediction is not None:
+            # the lexicon found candidates; the context decides which themes the article is about
+            result = context.decide(result, article.title, article.text, analysis.prediction.topic_probabilities,
+                                    self.sensitive.theme_implies)
         analysis.sensitive = result
         article.sensitive_themes = result.themes
         article.reasons["sensitive"] = result.to_dict()
-        if self.risk is None:
+
+    def _stage_risk(self, article: Article, analysis: Analysis) -> None:
+        """Figures that contradict the reference facts, and the risk score."""
+        result = analysis.sensitive
+        if result is None or self.risk is None:
             return
         conflicts = []
         if self.facts is not None:
@@ -352,6 +412,22 @@ class Pipeline:
         for hook in self.on_indexed:
             hook(article, analysis)
         return Indexed(article=article, new=new, duplicate=article.duplicate_of is not None)
+
+
+def _input_date(value: object, tz: ZoneInfo) -> datetime | None:
+    """An input's publication time (ISO date or date-time; a bare date is noon in the city's
+    zone); None when absent. Raises ValueError for anything else."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("published_at must be an ISO date or date-time string")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"published_at {value!r} is not an ISO date or date-time") from exc
+    if when.tzinfo is None:
+        when = when.replace(hour=when.hour or 12, tzinfo=tz) if len(value) <= 10 else when.replace(tzinfo=tz)
+    return when
 
 
 _TLD_COUNTRIES = {"vn": "VN", "cn": "CN", "jp": "JP", "kr": "KR", "ru": "RU", "fr": "FR", "uk": "GB", "de": "DE",

@@ -105,7 +105,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         kind = {"topic": "topics", "sentiment": "sentiments", "theme": "themes"}.get(param)
         if kind:
             return ctx.taxonomy.name(kind, value, lang)
-        if param in ("lang", "scope"):
+        if param in ("lang", "scope", "coverage"):
             key = f"{param}.{value}"
             found = ctx.catalogues.messages.get(lang, {}).get(key) or ctx.catalogues.messages["vi"].get(key)
             return found or value

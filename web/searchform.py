@@ -14,6 +14,7 @@ FILTER_PARAMS: dict[str, str] = {
     "lang": "language",
     "country": "country",
     "scope": "scope",
+    "coverage": "coverage",
     "source": "source",
     "topic": "topic",
     "sentiment": "sentiment",

@@ -309,10 +309,10 @@ def topic_block(collector: Collector, section: TopicSection, day: date, rows: li
         members = [r for r in rows if section.topic in r.topics]
         previous = collector.count(previous_day, {"topic": [section.topic]})
     else:
-        matching, _ = collector.articles(day, text=section.query)
+        matching, _ = collector.articles(day, section.filters or None, text=section.query)
         ids = {a.id for a in matching}
         members = [r for r in rows if r.id in ids]
-        previous = collector.count(previous_day, text=section.query)
+        previous = collector.count(previous_day, section.filters or None, text=section.query)
     return TopicBlock(id=section.id, topic=section.topic, name=section.name, purpose=section.purpose,
                       total=len(members), previous=previous, stories=group_stories(members)[:limit])
 

@@ -50,11 +50,13 @@ class ProfileError(ValueError):
 
 @dataclass(frozen=True)
 class TopicSection:
-    """One per-topic section: a taxonomy topic (``topic``) or a search (``query``) with its own name."""
+    """One per-topic section: a taxonomy topic (``topic``) or a search (``query`` and/or facet
+    ``filters``, e.g. ``coverage: [watch]`` for national watch coverage) with its own name."""
 
     id: str
     topic: str | None = None
     query: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
     name: dict[str, str] = field(default_factory=dict)
     purpose: str = "promote"
 
@@ -125,9 +127,15 @@ def _topic_section(raw: Any, where: str, known_topics: set[str] | None) -> Topic
         name = _names(raw["name"], f"{where}.name") if raw.get("name") else {}
         return TopicSection(id=topic, topic=topic, name=name, purpose=purpose)
     section_id = str(raw.get("id", ""))
-    if not _ID.match(section_id) or not raw.get("query"):
-        raise ProfileError(f"{where}: a section without `topic` needs an `id` (a-z, 0-9, _) and a `query`")
-    return TopicSection(id=section_id, query=_query(raw["query"], f"{where}.query"),
+    filters = raw.get("filters") or {}
+    if not _ID.match(section_id) or not (raw.get("query") or filters):
+        raise ProfileError(f"{where}: a section without `topic` needs an `id` (a-z, 0-9, _) and a `query` "
+                           "or `filters`")
+    if not isinstance(filters, dict) or set(filters) - set(FACET_FIELDS) or not all(
+            isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in filters.values()):
+        raise ProfileError(f"{where}.filters: facet -> non-empty list of values; facets are {', '.join(FACET_FIELDS)}")
+    return TopicSection(id=section_id, query=_query(raw.get("query"), f"{where}.query"),
+                        filters={k: list(v) for k, v in filters.items()},
                         name=_names(raw.get("name"), f"{where}.name"), purpose=purpose)
 
 

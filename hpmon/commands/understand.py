@@ -94,7 +94,9 @@ def train_models(settings: Settings, *, cross_validation: bool = False, echo=Non
     from classifiers.evaluate import cross_validate, render_text
     from classifiers.lexicon import Lexicons
     from classifiers.models import train
+    from classifiers.sensitive import SensitiveDetector
     from index.labels import LabelStore
+    from pipeline.city import boundary_names
 
     lexicons = Lexicons.load(settings.config_dir)
     seed = load_seed(SEED_DIR)
@@ -103,7 +105,9 @@ def train_models(settings: Settings, *, cross_validation: bool = False, echo=Non
                            topics=c.topics or [], sentiment=c.sentiment)
                    for c in store.latest_per_article()]
     store.close()
-    models = train(seed, corrections, lexicons=lexicons)
+    city = load_city(settings)
+    sensitive = SensitiveDetector.from_config(settings.config_dir, boundary_names(city))
+    models = train(seed, corrections, lexicons=lexicons, sensitive=sensitive)
     models.save(settings.models_dir)
     if cross_validation and echo is not None:
         echo(render_text(cross_validate(seed + corrections, 5, lexicons=lexicons),

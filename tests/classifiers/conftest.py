@@ -33,3 +33,14 @@ def test_examples() -> list[Example]:
 @pytest.fixture(scope="session")
 def models(seed_examples, lexicons) -> TrainedModels:
     return train(seed_examples, lexicons=lexicons)
+
+
+@pytest.fixture(scope="session")
+def verified_facts_dir(tmp_path_factory) -> Path:
+    """A config folder whose reference facts an analyst has marked official (the shipped figures
+    are placeholders, ``official: false``, and are never compared with articles)."""
+    folder = tmp_path_factory.mktemp("verified-config")
+    text = (CONFIG / "facts.yaml").read_text(encoding="utf-8")
+    assert "official: false" in text
+    (folder / "facts.yaml").write_text(text.replace("official: false", "official: true"), encoding="utf-8")
+    return folder

@@ -52,10 +52,10 @@ def test_rebuttal_weighs_less_than_the_claim_itself(detector, config):
     assert rebuttal.score < claim.score
 
 
-def test_reasons_carry_evidence_and_combine_into_the_score(detector, config):
+def test_reasons_carry_evidence_and_combine_into_the_score(detector, config, verified_facts_dir):
     text = "Hai Phong, a city with a population of 10 million, is ruled by the communist regime near the Paracels."
     result = detector.detect("Global Times: Xisha is China's", text, "en")
-    conflicts = FactChecker.from_config(CONFIG).check_facts(text, "en", date(2025, 9, 1))
+    conflicts = FactChecker.from_config(verified_facts_dir).check_facts(text, "en", date(2025, 9, 1))
     risk = score_risk(result, sentiment_label="negative", sentiment_probability=0.8,
                       outlet_profile="state_media_claimant", outlet_name="Global Times", divergence=0.7,
                       divergence_evidence="only outlet to claim X", fact_conflicts=conflicts, config=config)

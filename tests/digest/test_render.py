@@ -110,7 +110,8 @@ def test_sensitive_items_show_risk_reasons_and_case_state(sotttt):
 def test_topic_sections_count_the_day_and_the_day_before(sotttt):
     blocks = {b.get("data-topic"): text(b) for b in page(sotttt).xpath("//div[@class='topic-block']")}
     assert list(blocks) == ["investment", "port_logistics", "tourism_culture", "promotion_events", "sovereignty",
-                            "rights_religion_ethnicity"]
+                            "rights_religion_ethnicity", "national_watch"]
+    assert "0 bài trong ngày" in blocks["national_watch"]  # the fixture day has no watch coverage
     assert "4 bài trong ngày (hôm trước: 3)" in blocks["investment"]
     assert "2 bài trong ngày (hôm trước: 1)" in blocks["promotion_events"]  # lễ hội / festival; hội chợ
     assert "Lễ hội Hoa Phượng Đỏ 2025" in blocks["promotion_events"]
@@ -210,3 +211,23 @@ def test_hostile_urls_and_oversized_titles_are_neutralised():
     assert len(row.title) == 300 and row.title.endswith("…") and len(row.outlet) <= 80
     assert article_row(Article(id="x2", url="https://a.vn/x", source_id="s", title="t", text=""), BASE_URL,
                        ZoneInfo("UTC")).url == "https://a.vn/x"
+
+
+def test_national_watch_coverage_has_its_own_section_in_both_digests(tmp_path, profiles, taxonomy):
+    from index.sqlite import SqliteBackend
+    from tests.digest.conftest import day_articles, local, make
+
+    store = SqliteBackend(tmp_path / "index.sqlite")
+    watch = make("wt1", "Vietnam protests water cannon use against its fishermen near the Paracels", "reuters.com",
+                 "GB", "en", "foreign", local(DAY, 17), topics=["sovereignty"], sentiment="neutral",
+                 sensitive_themes=["sovereignty"], coverage="watch")
+    assert not store.upsert([*day_articles(), watch]).errors
+    try:
+        for profile in ("sotttt", "songoaivu"):
+            blocks = {b.get("data-topic"): text(b) for b in
+                      page(build(store, profiles, taxonomy, profile)).xpath("//div[@class='topic-block']")}
+            assert "1 bài trong ngày" in blocks["national_watch"], profile
+            assert "Paracels" in blocks["national_watch"]
+            assert "Lạch Huyện" not in blocks["national_watch"]  # city coverage stays out of it
+    finally:
+        store.close()

@@ -51,8 +51,11 @@ def test_analyze_follows_the_public_contract(hpmon):
     assert a["language"] == "vi" and a["relevant"] and "Lạch Huyện" in a["relevance"]["terms"]
     assert b["language"] == "en" and b["relevant"] and b["story_id"]
     assert a["risk"]["score"] < 0.3 and a["sensitive"]["themes"] == []  # a port story is not flagged
+    assert a["kept"] and a["scope"] == "city" and b["scope"] == "city"
     assert not c["relevant"] and c["relevance"]["score"] < 0.5 and c["story_id"] is None
-    assert c["risk"] is None and c["sensitive"] is None  # only relevant articles are scored
+    # every field is filled whether a crawl would keep the article or not
+    assert not c["kept"] and c["scope"] is None and c["dropped"]["reason"] == "not_relevant"
+    assert c["sensitive"]["themes"] == [] and c["risk"]["score"] == 0.0
 
 
 def test_analyze_never_crashes_on_bad_input(hpmon):

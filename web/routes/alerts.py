@@ -51,7 +51,8 @@ def _form_values(raw: dict | None) -> dict:
         "name": raw.get("name", ""), "label_vi": label.get("vi", ""), "label_en": label.get("en", ""),
         "query": raw.get("query", ""), "severity": raw.get("severity", "medium"),
         "recipients": ", ".join(r if isinstance(r, str) else r.get("name", "") for r in raw.get("recipients") or []),
-        "scope": f.get("scope") or "", "min_risk": f.get("min_risk") if f.get("min_risk") is not None else "",
+        "scope": f.get("scope") or "", "coverage": f.get("coverage") or "",
+        "min_risk": f.get("min_risk") if f.get("min_risk") is not None else "",
         **{key: ", ".join(f.get(key) or []) for key in RULE_FILTERS.values()},
         "enabled": raw.get("enabled", True), "throttle": raw.get("throttle", ""),
     }
@@ -66,8 +67,9 @@ def new_rule(request: Request, saved: int = 0) -> Response:
         if found is not None:
             form = SearchForm.from_params(found.params)
             filters: dict = {RULE_FILTERS[k]: v for k, v in form.filters.items() if k in RULE_FILTERS}
-            if form.filters.get("scope") and len(form.filters["scope"]) == 1:
-                filters["scope"] = form.filters["scope"][0]
+            for single in ("scope", "coverage"):
+                if form.filters.get(single) and len(form.filters[single]) == 1:
+                    filters[single] = form.filters[single][0]
             if form.min_risk is not None:
                 filters["min_risk"] = form.min_risk
             raw = {"name": "", "label": {"vi": found.name}, "query": form.q, "filters": filters}
@@ -101,6 +103,8 @@ async def save(request: Request) -> Response:
     filters: dict = {key: _split(get(key)) for key in RULE_FILTERS.values() if _split(get(key))}
     if get("scope") in ("domestic", "foreign"):
         filters["scope"] = get("scope")
+    if get("coverage") in ("city", "watch"):
+        filters["coverage"] = get("coverage")
     if get("min_risk"):
         try:
             filters["min_risk"] = float(get("min_risk"))
