@@ -41,6 +41,9 @@ class Source(BaseModel):
     profile: str | None = None  # outlet profile for risk scoring (state_media_claimant, ...)
     article_pattern: str | None = None  # listing: regex an article URL must match
     max_articles: int = 200  # per run
+    # news_search / gdelt: what to ask for: the city's names, or the watch themes' search terms
+    # (config/cities/<city>.yaml → watch.search_terms) for national coverage without the city
+    search: Literal["city", "watch"] = "city"
 
     @field_validator("country")
     @classmethod

@@ -127,12 +127,18 @@ class SourcesSpider(scrapy.Spider):
                 self._fail(source, ",".join(source.urls) or str(source.url_template), "bad_url", str(exc),
                            listing=True)
 
+    def _query_terms(self, source: Source) -> list[str]:
+        """The terms a search source asks for: its own (a watch search), else the city's names
+        in its language."""
+        return (self.search_names.get(source.id) or self.search_names.get(source.language)
+                or self.search_names.get(None, []))
+
     def _source_requests(self, source: Source) -> Iterable[scrapy.Request]:
         if source.kind == "rss":
             for url in source.urls:
                 yield self._feed_request(source, url)
         elif source.kind == "news_search":
-            names = self.search_names.get(source.language) or self.search_names.get(None, [])
+            names = self._query_terms(source)
             query = " OR ".join(f'"{n}"' if " " in n else n for n in names)
             yield self._feed_request(source, source.url_template.replace("{query}", quote_plus(query)))
         elif source.kind == "sitemap":
@@ -142,7 +148,7 @@ class SourcesSpider(scrapy.Spider):
             for url in source.urls:
                 yield self._listing_request(source, url, self.parse_listing)
         elif source.kind == "gdelt":
-            names = self.search_names.get(source.language) or self.search_names.get(None, [])
+            names = self._query_terms(source)
             for url in source.urls:
                 yield self._listing_request(source, build_query_url(url, names, source.language),
                                             self.parse_gdelt)

@@ -129,10 +129,14 @@ def rebuttal_queue_hook(settings: Settings, timezone: str):
 
 
 def search_names(city: CityProfile, sources: list[Source]) -> dict[str | None, list[str]]:
-    """The city's names to put in news-search and GDELT queries, per source language."""
+    """The terms to put in news-search and GDELT queries: the city's names per source language,
+    and, keyed by source id, the watch themes' search terms of a ``search: watch`` source."""
     names: dict[str | None, list[str]] = {None: city.names_for(None)[:8]}
     for source in sources:
-        if source.language not in names:
+        if source.search == "watch":
+            terms = city.watch.search_terms.get(source.language or "") or city.watch.search_terms.get("en", ())
+            names[source.id] = list(terms)[:8]
+        elif source.language not in names:
             names[source.language] = city.names_for(source.language)[:8] or names[None]
     return names
 

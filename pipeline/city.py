@@ -64,6 +64,7 @@ class Watch:
     country_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     claimed_severity: int = 3
     home_languages: tuple[str, ...] = ()
+    search_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per language, for search sources
     matcher: TermMatcher | None = None
 
     def names_country(self, text: str) -> bool:
@@ -135,6 +136,8 @@ def _watch(raw: Any, where: str) -> Watch:
     return Watch(themes=tuple(str(t) for t in _as_list(raw.get("themes"))), country_names=by_lang,
                  claimed_severity=int(raw.get("claimed_severity", 3)),
                  home_languages=tuple(str(x) for x in _as_list(raw.get("home_languages"))),
+                 search_terms={str(lang): tuple(str(t) for t in _as_list(terms))
+                               for lang, terms in (raw.get("search_terms") or {}).items()},
                  matcher=TermMatcher(terms) if terms else None)
 
 

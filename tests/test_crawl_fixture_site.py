@@ -49,21 +49,35 @@ def _expected_path(article: dict) -> str:
     return article.get("canonical") or article["path"]
 
 
-def test_exactly_the_relevant_articles_are_indexed(index, manifest):
-    expected = {_expected_path(a) for a in manifest["articles"] if a["relevant"]}
+def test_exactly_the_kept_articles_are_indexed(index, manifest):
+    expected = {_expected_path(a) for a in manifest["articles"] if a["kept"]}
     assert set(_stored(index)) == expected
+
+
+def test_national_watch_coverage_is_indexed_as_such_and_searchable(index, manifest):
+    stored = _stored(index)
+    watch = [a for a in manifest["articles"] if a["watch"] and not a["relevant"]]
+    assert len(watch) >= 2
+    for a in watch:
+        article = stored[_expected_path(a)]
+        assert article.coverage == "watch" and "sovereignty" in article.sensitive_themes, a["path"]
+        assert "watch theme" in article.reasons["coverage"]["why"]
+    city = [a for a in manifest["articles"] if a["relevant"]]
+    assert all(stored[_expected_path(a)].coverage == "city" for a in city)
+    found = index.search(SearchQuery(filters={"coverage": ["watch"]}, limit=50))
+    assert {_path(h.article.url) for h in found.hits} == {_expected_path(a) for a in watch}
 
 
 def test_near_misses_are_not_indexed(index, manifest):
     stored = set(_stored(index))
-    near_misses = [a for a in manifest["articles"] if not a["relevant"]]
+    near_misses = [a for a in manifest["articles"] if not a["kept"]]
     assert near_misses and not stored & {a["path"] for a in near_misses}
 
 
 def test_each_article_has_its_language_title_and_source_country(index, manifest):
     stored = _stored(index)
     for a in manifest["articles"]:
-        if not a["relevant"]:
+        if not a["kept"]:
             continue
         article = stored[_expected_path(a)]
         assert article.language == a["language"], a["path"]

@@ -21,7 +21,7 @@ KILLS = 22
 
 
 def _expected_paths(manifest) -> set[str]:
-    return {a.get("canonical") or a["path"] for a in manifest["articles"] if a["relevant"]}
+    return {a.get("canonical") or a["path"] for a in manifest["articles"] if a["kept"]}
 
 
 def _indexed(home) -> list[str]:
