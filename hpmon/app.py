@@ -146,8 +146,9 @@ def init_home(settings: Settings) -> list[Path]:
     created = []
     for path in (settings.home, settings.warc_dir, settings.log_dir):
         if not path.exists():
-            path.mkdir(parents=True)
+            path.mkdir(parents=True, mode=0o700)
             created.append(path)
+    settings.home.chmod(0o700)  # a home made by an older version or by hand is closed too
     return created
 
 

@@ -212,6 +212,17 @@ def backup(settings: Settings, dest: Path) -> Manifest:
     return manifest
 
 
+def _through_link(root: Path, relative: Path) -> bool:
+    """Whether the file or any folder on its way inside ``root`` is a symbolic link (restoring
+    through one would read, or write, outside the backup and the data directory)."""
+    path = root
+    for part in relative.parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
+
+
 def verify(src: Path) -> tuple[Manifest, list[str]]:
     """The backup's manifest and the problems found checking every file against it."""
     manifest_path = src / MANIFEST
@@ -223,6 +234,8 @@ def verify(src: Path) -> tuple[Manifest, list[str]]:
         path = src / entry.path
         if ".." in Path(entry.path).parts or Path(entry.path).is_absolute():
             problems.append(f"{entry.path}: path outside the backup")
+        elif _through_link(src, Path(entry.path)):
+            problems.append(f"{entry.path}: a symbolic link (a backup holds only plain files)")
         elif not path.is_file():
             problems.append(f"{entry.path}: missing")
         elif sha256_file(path) != entry.sha256:
@@ -248,6 +261,9 @@ def restore(settings: Settings, src: Path, *, force: bool = False) -> Manifest:
         if existing and not force:
             raise BackupError(f"{home} already has {len(existing)} of these files (e.g. {existing[0]}); "
                               "use --force to overwrite them")
+        linked = [e.path for e in manifest.files if _through_link(home, Path(e.path))]
+        if linked:
+            raise BackupError(f"refusing to restore through a symbolic link in {home}: {linked[0]}")
         for entry in manifest.files:
             target = home / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -33,6 +34,9 @@ def main(ctx: click.Context, home: Path | None, sources_file: Path | None) -> No
     Crawl sources, keep the articles about the city, search them. Settings come from
     HOME/hpmon.toml and HPMON_* environment variables (see docs/settings.md).
     """
+    # Everything hpmon writes (password hashes, sessions, cases, the index, evidence) is for the
+    # office only: files 0600 and directories 0700, whoever started it and with whatever umask.
+    os.umask(0o077)
     try:
         settings = load_settings(home=home, sources_file=sources_file)
     except Exception as exc:

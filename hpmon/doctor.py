@@ -152,7 +152,11 @@ def _check_home(settings: Settings) -> Finding:
     probe.unlink()
     pid = running_pid(settings.home)
     state = f"service running (pid {pid})" if pid else "no service running"
-    return Finding("home", "ok", f"{settings.home.resolve()} writable; {state}")
+    mode = settings.home.stat().st_mode & 0o777
+    if mode & 0o077:
+        return Finding("home", "warn", f"{settings.home.resolve()} is readable by other users (mode {mode:o}): "
+                                       f"it holds password hashes, sessions and cases; run `chmod 700` on it")
+    return Finding("home", "ok", f"{settings.home.resolve()} writable, mode {mode:o}; {state}")
 
 
 def _check_versions(settings: Settings) -> Finding:

@@ -923,3 +923,19 @@ class CaseStore:
             },
             "itemReviewed": item,
         }
+
+
+# Characters that could end or break a <script type="application/ld+json"> block, escaped as
+# JSON escapes: the text parses to the same data and is safe to paste into a page.
+_HTML_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_ld(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` as JSON that is safe to embed in an HTML ``<script>`` element (ClaimReview):
+    ``</script>``, ``<svg onload=…>`` or ``<!--`` from a crawled site name or a claim cannot end
+    the element or open markup."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    for ch, escaped in _HTML_UNSAFE.items():
+        text = text.replace(ch, escaped)
+    return text
+

@@ -33,6 +33,7 @@ from index.cases import (
     CaseNotFound,
     CaseStore,
     WorkflowError,
+    json_ld,
 )
 from index.library import KIND_LABELS, KINDS, LibraryStore
 from index.query import QuerySyntaxError
@@ -383,7 +384,7 @@ def cases_export_claimreview(ctx: click.Context, case_id: int, output: Path | No
             author = "Thông tin đối ngoại"
     with _store(ctx) as store:
         data = store.claim_review(case_id, author_name=author, author_url=author_url, timezone=_tz(settings))
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    text = json_ld(data)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
         err.print(f"Đã ghi / written: {output}")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hpmon.commands.cases import cases, evidence, library
 from hpmon.settings import Settings
-from index.cases import APPROVER_ROLE, CaseStore, WorkflowError
+from index.cases import APPROVER_ROLE, CaseStore, WorkflowError, json_ld
 from pipeline.evidence import enter_queue, verify_export
 from tests.cases.conftest import SOVEREIGNTY_VI_HTML, archive_page, make_article
 
@@ -51,6 +51,22 @@ def test_claimreview_of_a_published_rebuttal_has_the_required_fields(store: Case
     assert item["firstAppearance"]["url"] == ARTICLE_URL
     assert [a["url"] for a in item["appearance"]] == [ARTICLE_URL, ARTICLE_URL + "-2"]
     assert item["author"] == {"@type": "Organization", "name": "Báo Nước Ngoài"}
+
+
+def test_claimreview_json_is_safe_to_embed_in_a_script_element(store: CaseStore) -> None:
+    hostile = 'Báo </script><svg onload=alert(1)> & <!-- x'
+    article = make_article(ARTICLE_URL, title="Tam Sa", outlet=hostile)
+    case_id = store.open_case_for(article).case.id
+    for state in ("triaged", "drafting"):
+        store.move(case_id, state, actor="lan")
+    store.set_rebuttal(case_id, claim="Claim </SCRIPT> with <b>markup</b>", verdict="false", rebuttal="…", actor="lan")
+    store.move(case_id, "awaiting_approval", actor="lan")
+    store.move(case_id, "published", actor="minh", roles={APPROVER_ROLE}, published_url=REBUTTAL_URL)
+    data = store.claim_review(case_id, author_name="x")
+    text = json_ld(data)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == data  # the same data, only escaped
+    assert data["itemReviewed"]["author"]["name"] == hostile
 
 
 def test_claimreview_is_refused_before_publication(store: CaseStore) -> None:

@@ -163,3 +163,18 @@ def test_eval_scores_the_models_and_the_sensitive_themes_on_a_labelled_file(tmp_
     unlabelled.write_text("\n".join(json.dumps({k: v for k, v in line.items() if k != "sensitive"},
                                                ensure_ascii=False) for line in lines), encoding="utf-8")
     assert json.loads(hp.run("eval", str(unlabelled), "--json").stdout)["sensitive_themes"] is None
+
+
+def test_the_data_directory_is_private_to_the_office(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)  # made by hand, open to everyone
+    hp = make_hpmon(home)
+    hp.run("init")
+    assert home.stat().st_mode & 0o777 == 0o700
+    for path in home.rglob("*"):
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        assert not mode & 0o077, f"{path} is {mode:o}"
+    doctor = hp.run("doctor").stdout
+    assert "readable by other users" not in doctor

@@ -108,6 +108,37 @@ def test_a_damaged_backup_restores_nothing(home, tmp_path):
     assert not (target / "index.sqlite").exists()
 
 
+def test_restore_refuses_symbolic_links_in_the_backup_and_in_the_target(home, tmp_path):
+    import hashlib
+    import shutil
+
+    secret = tmp_path / "outside-secret.txt"
+    secret.write_text("not hpmon's")
+    backup(_settings(home), tmp_path / "bk")
+    # a backup whose file is a link to a file outside it (with a matching checksum)
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    entry = next(e for e in manifest["files"] if e["path"].startswith("models/"))
+    (tmp_path / "bk" / entry["path"]).unlink()
+    (tmp_path / "bk" / entry["path"]).symlink_to(secret)
+    entry["sha256"] = hashlib.sha256(secret.read_bytes()).hexdigest()
+    (tmp_path / "bk" / "manifest.json").write_text(json.dumps(manifest))
+    target = tmp_path / "target"
+    with pytest.raises(BackupError, match="symbolic link"):
+        restore(_settings(target), tmp_path / "bk")
+    assert not (target / "index.sqlite").exists()
+    # a clean backup, but the target's models folder is a link elsewhere
+    shutil.rmtree(tmp_path / "bk")
+    backup(_settings(home), tmp_path / "bk2")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target2 = tmp_path / "target2"
+    target2.mkdir()
+    (target2 / "models").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(BackupError, match="symbolic link"):
+        restore(_settings(target2), tmp_path / "bk2")
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_retention_clears_old_text_and_keeps_warc_of_case_articles(home):
     plan = retention_plan(_settings(home), text_years=5, warc_years=2, now=datetime(2026, 6, 1, tzinfo=UTC))
     assert plan.clear_text == ["a2"]  # a1 is in a case, a3 is recent
