@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from index.query import SearchQuery
+from web.params import parse_day
 
 # URL parameter -> facet of the index (FACET_FIELDS), in the order the filters are shown.
 FILTER_PARAMS: dict[str, str] = {
@@ -53,7 +54,7 @@ class SearchForm:
                     values.append(value[:100])
             elif key in ("since", "until") and value:
                 try:
-                    setattr(form, key, date.fromisoformat(value))
+                    setattr(form, key, parse_day(value))
                 except ValueError:
                     form.errors.append("search.error.bad_date")
             elif key == "min_risk" and value:

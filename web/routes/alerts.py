@@ -3,13 +3,16 @@ alerts with the state of each delivery."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alerts.delivery import AlertLog
 from alerts.rules import SEVERITIES, RuleError
 from web.alerts_file import raw_rule, read_rules, save_rule
 from web.guard import page
+from web.params import MAX_ID
 from web.render import render
 from web.searchform import SearchForm
 
@@ -59,7 +62,7 @@ def _form_values(raw: dict | None) -> dict:
 
 
 @page(router, "/alerts/new", role="admin")
-def new_rule(request: Request, saved: int = 0) -> Response:
+def new_rule(request: Request, saved: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Response:
     ctx = request.app.state.ctx
     raw: dict = {}
     if saved:

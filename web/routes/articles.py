@@ -3,7 +3,9 @@ evidence, and the analysts' correction of topics and sentiment."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from index.article import FACET_FIELDS, Article
@@ -12,6 +14,7 @@ from index.labels import SENTIMENTS, CorrectionError, apply_correction
 from index.query import SearchQuery
 from web.evidence import EvidenceError, read_warc_record
 from web.guard import page
+from web.params import MAX_ID
 from web.render import render
 
 router = APIRouter()
@@ -93,7 +96,7 @@ def _article_page(request: Request, article: Article, *, status_code: int = 200,
 
 
 @page(router, "/articles/{article_id}", role="viewer")
-def article_page(request: Request, article_id: str, saved: int = 0) -> Response:
+def article_page(request: Request, article_id: str, saved: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Response:
     return _article_page(request, _get(request, article_id), saved=bool(saved))
 
 

@@ -21,6 +21,7 @@ from index.cases import (
     WorkflowError,
 )
 from web.guard import page
+from web.params import MAX_ID, RecordId, parse_day
 from web.render import render
 
 router = APIRouter()
@@ -52,7 +53,7 @@ def board(request: Request, assignee: str = "", priority: str = "") -> Response:
                   now=now)
 
 
-def _case_page(request: Request, case_id: int, *, status_code: int = 200, error: str | None = None) -> Response:
+def _case_page(request: Request, case_id: RecordId, *, status_code: int = 200, error: str | None = None) -> Response:
     ctx = request.app.state.ctx
     store = _store(request)
     try:
@@ -78,11 +79,11 @@ def _case_page(request: Request, case_id: int, *, status_code: int = 200, error:
 
 
 @page(router, "/cases/{case_id}", role="viewer")
-def case_page(request: Request, case_id: int) -> Response:
+def case_page(request: Request, case_id: RecordId) -> Response:
     return _case_page(request, case_id)
 
 
-def _act(request: Request, case_id: int, action) -> Response:
+def _act(request: Request, case_id: RecordId, action) -> Response:
     """Run a workflow action; on a refusal show the case page with the reason in the user's language."""
     try:
         action(_store(request), request.state.user.username)
@@ -94,7 +95,8 @@ def _act(request: Request, case_id: int, action) -> Response:
 
 
 @page(router, "/cases/{case_id}/move", role="analyst", methods=("POST",))
-def move(request: Request, case_id: int, state: str = Form(..., max_length=40), reason: str = Form("", max_length=2000),
+def move(request: Request, case_id: RecordId, state: str = Form(..., max_length=40),
+         reason: str = Form("", max_length=2000),
          published_url: str = Form("", max_length=2000)) -> Response:
     roles = approver_roles(request)
     return _act(request, case_id, lambda s, who: s.move(case_id, state, actor=who, roles=roles, reason=reason or None,
@@ -102,7 +104,7 @@ def move(request: Request, case_id: int, state: str = Form(..., max_length=40), 
 
 
 @page(router, "/cases/{case_id}/assign", role="analyst", methods=("POST",))
-def assign(request: Request, case_id: int, assignee: str = Form("", max_length=200),
+def assign(request: Request, case_id: RecordId, assignee: str = Form("", max_length=200),
            priority: str = Form("", max_length=20), due: str = Form("", max_length=20)) -> Response:
     tz = ZoneInfo(request.app.state.ctx.timezone)
 
@@ -113,7 +115,7 @@ def assign(request: Request, case_id: int, assignee: str = Form("", max_length=2
         due_at = None
         if due:
             try:
-                due_at = datetime.combine(datetime.fromisoformat(due).date(), time(17, 0), tz)
+                due_at = datetime.combine(parse_day(due[:10]), time(17, 0), tz)
             except ValueError as exc:
                 raise WorkflowError("bad_due", "Hạn xử lý không hợp lệ", "the due date is not valid") from exc
         if priority and (priority != case.priority or due_at):
@@ -125,12 +127,12 @@ def assign(request: Request, case_id: int, assignee: str = Form("", max_length=2
 
 
 @page(router, "/cases/{case_id}/note", role="analyst", methods=("POST",))
-def note(request: Request, case_id: int, text: str = Form("", max_length=20000)) -> Response:
+def note(request: Request, case_id: RecordId, text: str = Form("", max_length=20000)) -> Response:
     return _act(request, case_id, lambda s, who: s.add_note(case_id, text, actor=who))
 
 
 @page(router, "/cases/{case_id}/rebuttal", role="analyst", methods=("POST",))
-def rebuttal(request: Request, case_id: int, claim: str = Form("", max_length=100000),
+def rebuttal(request: Request, case_id: RecordId, claim: str = Form("", max_length=100000),
              verdict: str = Form("", max_length=40), text: str = Form("", max_length=100000),
              language: str = Form("vi", max_length=5)) -> Response:
     return _act(request, case_id, lambda s, who: s.set_rebuttal(case_id, claim=claim, verdict=verdict, rebuttal=text,
@@ -139,7 +141,7 @@ def rebuttal(request: Request, case_id: int, claim: str = Form("", max_length=10
 
 
 @page(router, "/cases/{case_id}/documents", role="analyst", methods=("POST",))
-def link_document(request: Request, case_id: int, document_id: int = Form(...)) -> Response:
+def link_document(request: Request, case_id: RecordId, document_id: int = Form(..., ge=1, le=MAX_ID)) -> Response:
     library = request.app.state.ctx.services.get("library")
     if library is None or library.get(document_id) is None:
         raise HTTPException(404)
@@ -147,7 +149,7 @@ def link_document(request: Request, case_id: int, document_id: int = Form(...)) 
 
 
 @page(router, "/cases/{case_id}/evidence/{evidence_id}", role="viewer")
-def evidence_file(request: Request, case_id: int, evidence_id: int) -> Response:
+def evidence_file(request: Request, case_id: RecordId, evidence_id: RecordId) -> Response:
     store = _store(request)
     record = next((e for e in store.evidence(case_id) if e.id == evidence_id), None)
     if record is None:

@@ -13,6 +13,7 @@ from alerts.digest.log import DigestLog
 from alerts.digest.profiles import ProfileError, load_profiles
 from alerts.digest.render import build_digest
 from web.guard import page
+from web.params import parse_day
 from web.render import render
 
 router = APIRouter()
@@ -30,7 +31,7 @@ def _day(value: str, timezone: str) -> date:
 
     if value:
         try:
-            return date.fromisoformat(value)
+            return parse_day(value)
         except ValueError:
             pass
     return datetime.now(ZoneInfo(timezone)).date()

@@ -12,6 +12,7 @@ from index.query import QuerySyntaxError
 from web.chart import choose_interval, fill_days, volume_svg
 from web.export import csv_lines, jsonl_lines
 from web.guard import page
+from web.params import RecordId
 from web.render import render
 from web.searchform import FILTER_PARAMS, PAGE_SIZE, SearchForm
 
@@ -130,6 +131,6 @@ def save_search(request: Request, name: str = Form(..., min_length=1, max_length
 
 
 @page(router, "/saved/{saved_id}/delete", role="analyst", methods=("POST",))
-def delete_saved(request: Request, saved_id: int) -> Response:
+def delete_saved(request: Request, saved_id: RecordId) -> Response:
     request.app.state.ctx.saved.delete(request.state.user.id, saved_id)
     return RedirectResponse("/search", status_code=303)

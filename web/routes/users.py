@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from web.auth import ROLES, User, UserError
 from web.guard import page
+from web.params import RecordId
 from web.render import render
 
 router = APIRouter()
@@ -19,7 +20,7 @@ def _page(request: Request, *, status_code: int = 200, error_key: str | None = N
                   message_key=message_key)
 
 
-def _target(request: Request, user_id: int) -> User:
+def _target(request: Request, user_id: RecordId) -> User:
     user = request.app.state.ctx.users.get(user_id)
     if user is None:
         raise HTTPException(404)
@@ -50,7 +51,7 @@ def add_user(request: Request, username: str = Form("", max_length=64), password
 
 
 @page(router, "/users/{user_id}/role", role="admin", methods=("POST",))
-def change_role(request: Request, user_id: int, role: str = Form(..., max_length=10)) -> Response:
+def change_role(request: Request, user_id: RecordId, role: str = Form(..., max_length=10)) -> Response:
     target = _target(request, user_id)
     if _would_remove_last_admin(request, target, new_role=role):
         return _page(request, status_code=400, error_key="users.error.last_admin")
@@ -62,7 +63,7 @@ def change_role(request: Request, user_id: int, role: str = Form(..., max_length
 
 
 @page(router, "/users/{user_id}/password", role="admin", methods=("POST",))
-def reset_password(request: Request, user_id: int, password: str = Form("", max_length=1024)) -> Response:
+def reset_password(request: Request, user_id: RecordId, password: str = Form("", max_length=1024)) -> Response:
     target = _target(request, user_id)
     try:
         request.app.state.ctx.users.set_password(target.username, password)
@@ -72,7 +73,7 @@ def reset_password(request: Request, user_id: int, password: str = Form("", max_
 
 
 @page(router, "/users/{user_id}/disable", role="admin", methods=("POST",))
-def disable_user(request: Request, user_id: int) -> Response:
+def disable_user(request: Request, user_id: RecordId) -> Response:
     target = _target(request, user_id)
     if target.id == request.state.user.id:
         return _page(request, status_code=400, error_key="users.error.self")
@@ -83,7 +84,7 @@ def disable_user(request: Request, user_id: int) -> Response:
 
 
 @page(router, "/users/{user_id}/enable", role="admin", methods=("POST",))
-def enable_user(request: Request, user_id: int) -> Response:
+def enable_user(request: Request, user_id: RecordId) -> Response:
     target = _target(request, user_id)
     request.app.state.ctx.users.set_disabled(target.username, False)
     return RedirectResponse("/users", status_code=303)
