@@ -22,7 +22,6 @@ tone, every lexicon candidate for sensitive themes) and the previous run's numbe
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -128,14 +127,13 @@ def score(items: list[dict], outputs: list[dict]) -> dict[str, Any]:
 
 def analyse(items: list[dict], home: Path) -> tuple[list[dict], list[dict], float]:
     """hpmon's outputs and the naive baseline's, for every item, and the seconds it took."""
-    os.environ["HPMON_HOME"] = str(home)
     from classifiers.baseline import LexiconBaseline
     from classifiers.lexicon import Lexicons
     from hpmon.app import build_pipeline
     from hpmon.commands.understand import train_models
     from hpmon.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(home=home)
     settings.home.mkdir(parents=True, exist_ok=True)
     train_models(settings)
     pipeline = build_pipeline(settings, None, [], record_stories=False)

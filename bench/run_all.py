@@ -16,7 +16,7 @@ import time
 
 from bench.common import REPO, RESULTS, machine_info, machine_markdown, md_table
 
-BENCHMARKS = ["feeds", "extraction", "langid", "throughput", "search", "index"]
+BENCHMARKS = ["coverage", "feeds", "extraction", "langid", "throughput", "search", "index"]
 
 
 def _run(name: str, timeout: float, extra: list[str]) -> dict:
@@ -55,6 +55,14 @@ def headlines(fresh: set[str]) -> list[tuple[str, str]]:
         out.append(("extraction", f"F1 hpmon {hp['f1']:.3f} ± {hp['f1_std']:.3f} vs trafilatura defaults "
                                   f"{tr['f1']:.3f} (published: trafilatura 2.0.0 0.958, best 0.970); "
                                   f"{hp['pages_per_second']:.0f} vs {tr['pages_per_second']:.0f} pages/s"))
+    d = _load("coverage")
+    if d and "hpmon" in d and "coverage" in fresh:
+        h = d["hpmon"]
+        out.append(("coverage", "real excerpts: relevance F1 {:.3f}, kept {:.3f}, sensitive kept {:.3f}, sensitive "
+                                "R {:.3f} P {:.3f}, watch R {:.3f} P {:.3f}, topic macro-F1 {:.3f}, tone {:.3f}".format(
+                                    h["relevance"]["f1"], h["kept"]["recall"], h["sensitive_kept_share"],
+                                    h["sensitive"]["recall"], h["sensitive"]["precision"], h["watch"]["recall"],
+                                    h["watch"]["precision"], h["topic_macro_f1"], h["tone_accuracy"])))
     d = _load("langid")
     if d and "mean_all" in d and "langid" in fresh:
         a, vi = d["mean_all"], d["accuracy_percent"]["vi"]

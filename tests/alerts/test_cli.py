@@ -60,8 +60,8 @@ def test_alerts_list_shows_the_rules_and_names_missing_recipients(settings):
 
     out = json.loads(run(settings, "list", "--json"))
 
-    assert [r["name"] for r in out["rules"]] == ["sovereignty_foreign", "high_risk",
-                                                 "national_watch", "rights_religion_ethnicity_foreign", "negative_foreign_spike"]
+    assert [r["name"] for r in out["rules"]] == ["sovereignty_foreign", "high_risk", "national_watch",
+                                                 "rights_religion_ethnicity_foreign", "negative_foreign_spike"]
     assert next(r for r in out["rules"] if r["name"] == "high_risk")["min_risk"] == 0.3
     assert any("songoaivu_oncall" in p for p in out["problems"])
 
