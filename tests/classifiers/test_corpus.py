@@ -37,5 +37,5 @@ def test_bad_lines_are_reported_with_their_number_and_skipped(tmp_path):
 
 
 def test_seed_corpus_loads_every_language(seed_examples):
-    assert {e.lang for e in seed_examples} == {"vi", "en", "zh", "ja", "ko", "ru", "fr"}
+    assert {e.lang for e in seed_examples} >= {"vi", "en", "zh", "ja", "ko", "ru", "fr"}
     assert all(e.topics and e.sentiment for e in seed_examples)
