@@ -69,7 +69,11 @@ def read_feed(body: bytes, *, url: str, content_type: str | None = None) -> Feed
     # without a Content-Type, feedparser must sniff the document itself (passing other headers
     # alone makes it call every feed malformed)
     headers = {"content-location": url, "content-type": content_type} if content_type else None
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
+    except Exception as exc:  # feedparser itself raises on some input (a stray </height>, a bad byte
+        # in the XML declaration): the feed is malformed, the source goes on with its other URLs
+        return FeedReading(error="malformed_feed", detail=f"the feed parser failed: {type(exc).__name__}: {exc}"[:300])
     entries = []
     for entry in parsed.entries:
         link = entry.get("link") or next(

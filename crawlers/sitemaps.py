@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import gzip
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
@@ -23,23 +24,52 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+# The sitemap protocol's limit on an uncompressed sitemap; a gzip body is never inflated past it
+# (611 KB of .xml.gz can hold 600 MiB).
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+
+
 def _date(text: str | None) -> datetime | None:
+    """A W3C date-time (the protocol's format) or an RFC 822 date (some CMSs write one); None
+    when it is neither or outside what a datetime holds (0001-01-01T00:00:00+05:00)."""
     if not text:
         return None
+    text = text.strip()
     try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        try:
+            dt = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    try:
+        return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+    except (OverflowError, ValueError):
         return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def inflate(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
+    """A gzip body inflated, at most ``limit`` bytes of it; ValueError when it is corrupt,
+    truncated or larger than the limit."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"bad gzip: {exc}") from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ValueError(f"expands beyond {limit // (1024 * 1024)} MiB (the sitemap protocol's limit)")
+    if not inflater.eof:
+        raise ValueError("bad gzip: truncated")
+    return out
 
 
 def read_sitemap(body: bytes) -> SitemapReading:
     """Pages (with news:title / publication date when given) or child sitemaps."""
     if body[:2] == b"\x1f\x8b":
         try:
-            body = gzip.decompress(body)
-        except OSError as exc:
-            return SitemapReading(error="malformed_sitemap", detail=f"bad gzip: {exc}")
+            body = inflate(body)
+        except ValueError as exc:
+            return SitemapReading(error="malformed_sitemap", detail=str(exc))
     if not body.strip():
         return SitemapReading(error="empty_sitemap", detail="the sitemap is empty")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
@@ -56,7 +86,7 @@ def read_sitemap(body: bytes) -> SitemapReading:
             name = _local(child.tag)
             if child.text and child.text.strip() and name not in fields:
                 fields[name] = child.text.strip()
-        loc = fields.get("loc")
+        loc = "".join((fields.get("loc") or "").split())  # a URL broken over lines is one URL
         if not loc:
             continue
         if _local(root.tag) == "sitemapindex":

@@ -141,3 +141,36 @@ def test_news_search_redirect_links_are_resolved_when_the_link_says_where():
     opaque = "https://news.google.com/rss/articles/AU_yqLopaque?oc=5"
     assert direct_link(opaque) == opaque  # followed as is
     assert direct_link("https://x.vn/a?url=https://y.vn/") == "https://x.vn/a?url=https://y.vn/"
+
+
+def test_hostile_sitemaps_give_a_reason_and_never_raise():
+    import gzip as _gzip
+
+    from crawlers.sitemaps import MAX_SITEMAP_BYTES, read_sitemap
+
+    urlset = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{}</urlset>'
+    bomb = _gzip.compress(b"<urlset>" + b" " * (MAX_SITEMAP_BYTES + 10), compresslevel=9)
+    assert len(bomb) < MAX_SITEMAP_BYTES // 100
+    reading = read_sitemap(bomb)
+    assert reading.error == "malformed_sitemap" and "MiB" in reading.detail
+    whole = _gzip.compress(urlset.replace(b"{}", b"<url><loc>https://a.vn/1</loc></url>"))
+    assert read_sitemap(whole[: len(whole) // 2]).error == "malformed_sitemap"  # truncated
+    assert read_sitemap(b"\x1f\x8b" + b"\x00" * 40).error == "malformed_sitemap"  # corrupt
+    odd = urlset.replace(b"{}", (
+        b"<url><loc>https://a.vn/1</loc><lastmod>0001-01-01T00:00:00+05:00</lastmod></url>"
+        b"<url><loc>https://a.vn/2</loc><lastmod>Fri, 18 Jan 2013 02:52:48 +0700</lastmod></url>"
+        b"<url><loc>https://a.vn/3-\n  broken</loc></url>"))
+    pages = dict(read_sitemap(odd).pages)
+    assert pages["https://a.vn/1"].published is None
+    assert pages["https://a.vn/2"].published.isoformat() == "2013-01-17T19:52:48+00:00"
+    assert "https://a.vn/3-broken" in pages
+
+
+@pytest.mark.parametrize("body", [
+    b'<?xml version="1.0" encoding="utf-8\xff"?><rss><channel><item><title>x</title></item></channel></rss>',
+    b'<rss version="2.0"><channel><image><height>1</height></height></image>'
+    b"<item><link>https://a.vn/1</link></item></channel></rss>",
+])
+def test_input_that_makes_feedparser_raise_is_a_malformed_feed(body):
+    reading = read_feed(body, url="https://a.vn/feed", content_type="text/xml")
+    assert reading.error == "malformed_feed" and "feed parser failed" in reading.detail
