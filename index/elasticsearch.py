@@ -300,11 +300,26 @@ class ElasticsearchBackend:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _engine_lookup(self, lookup, what: str) -> Article | None:
+        """A lookup the write path needs (is this article or this text known?). With an outbox,
+        an engine outage must not stop the write, which is queued: the answer is then "not known
+        to the engine" and the outage is logged; without one, the error goes to the caller."""
+        try:
+            return lookup()
+        except (TransportError, ApiError) as exc:
+            if self.outbox is None:
+                raise
+            logger.warning("Elasticsearch unavailable for %s (the outbox keeps the write): %s", what, exc)
+            return None
+
     def get(self, article_id: str) -> Article | None:
         if self.outbox is not None:
             queued = self.outbox.get(article_id)
             if queued is not None:
                 return queued
+        return self._engine_lookup(lambda: self._get(article_id), f"get {article_id}")
+
+    def _get(self, article_id: str) -> Article | None:
         if not self.client.indices.exists_alias(name=self.prefix):
             return None
         res = self.client.search(index=self.prefix, query={"ids": {"values": [article_id]}}, size=1)
@@ -322,6 +337,9 @@ class ElasticsearchBackend:
             queued = self.outbox.find_by_content_hash(content_hash)
             if queued is not None:
                 return queued
+        return self._engine_lookup(lambda: self._find_by_content_hash(content_hash), "the duplicate check")
+
+    def _find_by_content_hash(self, content_hash: str) -> Article | None:
         if not self.client.indices.exists_alias(name=self.prefix):
             return None
         res = self.client.search(index=self.prefix, query={"term": {"content_hash": content_hash}},

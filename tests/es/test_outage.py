@@ -62,3 +62,23 @@ def test_engine_stopped_mid_ingest_loses_nothing_and_duplicates_nothing(engine, 
     assert res["aggregations"]["ids"]["buckets"] == []  # every article exactly once
     assert backend.get(articles[-1].id).title == articles[-1].title
     backend.close()
+
+
+def test_the_write_path_lookups_answer_from_the_outbox_while_the_engine_is_down(engine, tmp_path):
+    """The pipeline asks "is this text or this id known?" before every write; during an outage
+    that must not raise, or the article is lost before the outbox can take it."""
+    articles = synthetic_articles(3)
+    backend = ElasticsearchBackend(engine, prefix="hpmon-outage-lookups",
+                                   outbox=Outbox(tmp_path / "outbox.sqlite"), request_timeout=5)
+    backend.ensure_layout()
+    es_script("stop", "--cluster", CLUSTER)
+    try:
+        assert backend.find_by_content_hash(articles[0].content_hash or "h") is None
+        assert backend.get(articles[0].id) is None
+        report = backend.upsert(articles)
+        assert all(e.startswith("queued") for e in report.errors.values()) and backend.outbox.depth() == 3
+        assert backend.get(articles[0].id).title == articles[0].title  # the outbox answers for its articles
+    finally:
+        es_script("start", "--cluster", CLUSTER, "--port", PORT, "--keep-data")
+    assert not backend.flush().errors and backend.outbox.depth() == 0
+    backend.close()
