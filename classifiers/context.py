@@ -36,7 +36,7 @@ OPENING = 300  # characters of the body counted as its opening
 NEAR = 150  # characters either side of a hit in which other findings count as its context
 # The subject topics of each theme when risk.yaml does not say (theme_rule.weak_term_with_topic).
 DEFAULT_SUBJECTS: dict[str, tuple[str, ...]] = {
-    "sovereignty": ("sovereignty", "defense_security"),
+    "sovereignty": ("sovereignty",),
     "contested_naming": ("sovereignty",),
     "hostile_framing": ("sovereignty", "rights_religion_ethnicity"),
     "human_rights": ("rights_religion_ethnicity",),
@@ -160,9 +160,13 @@ class ContextModel:
 
 def train_context(rows: Sequence[tuple[Candidate, bool]], topic_labels: Sequence[str],
                   subjects: Mapping[str, Sequence[str]], *, seed: int = 13, folds: int = 5,
-                  c: float = 1.0) -> tuple[ContextModel, dict]:
+                  c: float = 1.0, target_recall: float = 0.90) -> tuple[ContextModel, dict]:
     """The model fitted on (candidate, is-the-theme-flagged-in-gold) rows, its threshold chosen
-    for F1 on out-of-fold probabilities; and those out-of-fold scores."""
+    on out-of-fold probabilities; and those out-of-fold scores.
+
+    The classes are weighted equally: a corpus written to cover the themes holds more true
+    candidates than the daily stream does, where most mentions of the East Sea are shipping
+    routes and weather, so an unweighted model would learn "every candidate is a flag"."""
     if not rows:
         raise ValueError("no sensitive candidates in the training examples")
     x = np.vstack([cand.features for cand, _ in rows])
@@ -172,21 +176,28 @@ def train_context(rows: Sequence[tuple[Candidate, bool]], topic_labels: Sequence
     oof = np.zeros(len(y))
     n_splits = max(2, min(folds, int(min(np.bincount(y)))))
     for fit_idx, held_idx in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(x, y):
-        m = LogisticRegression(C=c, max_iter=2000)
+        m = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
         m.fit(x[fit_idx], y[fit_idx])
         oof[held_idx] = m.predict_proba(x[held_idx])[:, 1]
-    best_t, best_f1 = 0.5, -1.0
+    def f1(pred: np.ndarray, gold: np.ndarray) -> float:
+        tp = float(np.sum(pred & gold))
+        return 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
+
+    # The office's requirement sets the operating point: recall first (a missed hostile article
+    # costs more than a cleared false alarm), so the threshold is the highest one that keeps
+    # out-of-fold recall at ``target_recall``; precision is what that threshold then gives.
+    best_t, best_score = 0.2, -1.0
     for t in np.arange(0.2, 0.81, 0.05):
         pred = oof >= t
-        tp = float(np.sum(pred & (y == 1)))
-        f1 = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
-        if f1 > best_f1 + 1e-9:
-            best_t, best_f1 = round(float(t), 2), f1
+        recall = float(np.sum(pred & (y == 1))) / max(1, int(y.sum()))
+        if recall >= target_recall:
+            best_t, best_score = round(float(t), 2), (f1(pred, y == 1) + f1(~pred, y == 0)) / 2
+    best_f1 = f1(oof >= best_t, y == 1)
     pred = oof >= best_t
     tp = int(np.sum(pred & (y == 1)))
-    model = LogisticRegression(C=c, max_iter=2000)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
     model.fit(x, y)
     scores = {"candidates": len(y), "positives": int(y.sum()), "threshold": best_t,
               "precision": round(tp / max(1, int(pred.sum())), 4), "recall": round(tp / max(1, int(y.sum())), 4),
-              "f1": round(best_f1, 4)}
+              "f1": round(float(best_f1), 4), "mean_f1_both_decisions": round(float(best_score), 4)}
     return ContextModel(model, best_t, topic_labels, subjects), scores
