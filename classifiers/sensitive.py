@@ -33,8 +33,8 @@ THEMES = (
     "religion",
     "ethnicity",
 )
-LANGUAGES = ("vi", "en", "zh", "ja", "ko", "ru", "fr", "th")
-_LATIN = frozenset({"vi", "en", "fr"})
+LANGUAGES = ("vi", "en", "zh", "ja", "ko", "ru", "fr", "th", "de", "es", "it", "pt", "id", "ar", "uk", "pl", "he")
+_LATIN = frozenset({"vi", "en", "fr", "de", "es", "it", "pt", "id", "pl"})
 _NONSPACED = frozenset({"zh", "ja", "ko", "th"})
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
