@@ -12,16 +12,16 @@ from bench.common import data_dir
 
 COVERAGE = data_dir("coverage")
 
-FLOORS = {
+FLOORS = {  # measured 2026-12-04 (bench/results/coverage.md): 0.937 0.945 0.956 0.922 0.976 0.934 0.914 0.740 0.674
     ("relevance", "f1"): 0.92,
-    ("kept", "recall"): 0.90,
-    ("sensitive_kept_share",): 0.88,
-    ("watch", "recall"): 0.80,
-    ("watch", "precision"): 0.85,
-    ("sensitive", "recall"): 0.85,
-    ("sensitive", "precision"): 0.78,
-    ("topic_macro_f1",): 0.60,
-    ("tone_accuracy",): 0.55,
+    ("kept", "recall"): 0.92,
+    ("sensitive_kept_share",): 0.92,
+    ("watch", "recall"): 0.88,
+    ("watch", "precision"): 0.93,
+    ("sensitive", "recall"): 0.90,
+    ("sensitive", "precision"): 0.87,
+    ("topic_macro_f1",): 0.70,
+    ("tone_accuracy",): 0.64,
     ("language_accuracy",): 0.97,
 }
 
