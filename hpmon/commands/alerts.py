@@ -72,17 +72,19 @@ CATCH_UP_CAP = timedelta(days=14)
 
 
 def evaluate_recent(engine: AlertEngine, backend: Backend, *, now: datetime | None = None, page: int = 1000) -> int:
-    """Evaluate the rules again on every recent article (within the longest ``max_article_age``
-    of the rules, at most 14 days): articles indexed by a crawl that died before it evaluated
-    them still raise their alerts. Safe to repeat: nothing fires twice. Returns how many
-    articles were looked at."""
+    """Evaluate the rules again on every article a rule could still fire on (published within
+    the longest ``max_article_age`` of the enabled match rules; 14 days for a rule without
+    one): articles indexed by a crawl that died before it evaluated them still raise their
+    alerts. The window is the rules' own, not capped below it: a rule that accepts year-old
+    articles (a backfill) must get them after a kill too. Safe to repeat: nothing fires twice.
+    Returns how many articles were looked at."""
     from index.query import SearchQuery
 
     now = now or datetime.now(UTC)
     ages = [r.max_article_age or CATCH_UP_CAP for r in engine.rules if r.enabled and r.kind == "match"]
     if not ages:
         return 0
-    since = now - min(max(ages), CATCH_UP_CAP)
+    since = now - max(ages)
     seen, offset = 0, 0
     while True:
         result = backend.search(SearchQuery(since=since, sort="date", limit=page, offset=offset))
