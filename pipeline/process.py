@@ -426,7 +426,7 @@ def _input_date(value: object, tz: ZoneInfo) -> datetime | None:
     except ValueError as exc:
         raise ValueError(f"published_at {value!r} is not an ISO date or date-time") from exc
     if when.tzinfo is None:
-        when = when.replace(hour=when.hour or 12, tzinfo=tz) if len(value) <= 10 else when.replace(tzinfo=tz)
+        when = when.replace(hour=12, tzinfo=tz) if len(value) <= 10 else when.replace(tzinfo=tz)
     return when
 
 

@@ -89,10 +89,15 @@ def test_a_flag_keeps_its_reasons_and_a_cleared_candidate_says_why(pipeline):
         "for nine days inside Vietnam's exclusive economic zone near Vanguard Bank, calling the operation a "
         "serious violation of its sovereignty over the Spratly Islands."))
     assert all(f["term"] and f["surface"] for f in flagged["sensitive"]["findings"])
+    assert "sovereignty" in flagged["sensitive"]["themes"]
     article = pipeline.analyze(pipeline.draft_from_text("x", (
         "A container ship carrying electronics from Hai Phong port to Singapore was delayed by two days after a "
         "storm in the South China Sea, the shipping line said, adding that cargo was unharmed.")))
     reasons = article.article.reasons["sensitive"]
-    assert article.sensitive.themes == [] or reasons["evidence"]
+    # the sea is a candidate; it is either flagged with its evidence or cleared with its reason
+    assert {f["theme"] for f in reasons["findings"]} >= {"sovereignty"}
+    decided = {**{t: e["rule"] for t, e in reasons["evidence"].items()},
+               **{t: c["rule"] for t, c in reasons["cleared"].items()}}
+    assert "sovereignty" in decided and "context p=" in decided["sovereignty"]
     for theme, why in reasons["cleared"].items():
-        assert "context p=" in why["rule"] and why["terms"], theme
+        assert why["terms"] and theme not in reasons["evidence"]
