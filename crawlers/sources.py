@@ -7,8 +7,11 @@ Fundus' publisher registry. OPML import and export let people move feed lists in
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
+import zoneinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +24,46 @@ Scope = Literal["domestic", "foreign", "mixed"]
 
 class SourceError(ValueError):
     """The source list is invalid; the message says which source and why."""
+
+
+# Countries with several zones in CLDR's territory table: the zone of the capital (the one a
+# national outlet's newsroom keeps). CLDR lists these zones alphabetically, so its first one
+# would be an arbitrary pick (Adak for the US, Adelaide for Australia).
+_CAPITAL_ZONES = {
+    "AR": "America/Argentina/Buenos_Aires", "AU": "Australia/Sydney", "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto", "CD": "Africa/Kinshasa", "CL": "America/Santiago", "CN": "Asia/Shanghai",
+    "CY": "Asia/Nicosia", "DE": "Europe/Berlin", "EC": "America/Guayaquil", "ES": "Europe/Madrid",
+    "FM": "Pacific/Pohnpei", "GL": "America/Nuuk", "ID": "Asia/Jakarta", "KI": "Pacific/Tarawa",
+    "KZ": "Asia/Almaty", "MH": "Pacific/Majuro", "MN": "Asia/Ulaanbaatar", "MX": "America/Mexico_City",
+    "MY": "Asia/Kuala_Lumpur", "NZ": "Pacific/Auckland", "PF": "Pacific/Tahiti", "PG": "Pacific/Port_Moresby",
+    "PS": "Asia/Hebron", "PT": "Europe/Lisbon", "RU": "Europe/Moscow", "UA": "Europe/Kyiv",
+    "US": "America/New_York", "UZ": "Asia/Tashkent",
+}
+
+
+@lru_cache(maxsize=512)
+def country_timezone(country: str | None) -> str | None:
+    """The main IANA zone of a country (ISO alpha-2), or None when unknown.
+
+    From CLDR's territory → zones table (babel): a country with one zone gets it; one with several
+    gets its capital's zone (``_CAPITAL_ZONES``), else the first CLDR lists."""
+    if not country:
+        return None
+    code = country.upper()
+    if code in _CAPITAL_ZONES:
+        return _CAPITAL_ZONES[code]
+    from babel.core import get_global
+
+    zones = get_global("territory_zones").get(code) or []
+    return zones[0] if zones else None
+
+
+def _valid_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA timezone {name!r}") from exc
+    return name
 
 
 class Source(BaseModel):
@@ -44,6 +87,32 @@ class Source(BaseModel):
     # news_search / gdelt: what to ask for: the city's names, or the watch themes' search terms
     # (config/cities/<city>.yaml → watch.search_terms) for national coverage without the city
     search: Literal["city", "watch"] = "city"
+    # IANA zone of the outlet's newsroom: a zone-less date it publishes is in this zone. Unset:
+    # the country's main zone (``effective_timezone``).
+    timezone: str | None = None
+    # Someone checked the URL against what the outlet itself publishes (its RSS index page,
+    # sitemap or section pages, or a live fetch): when (verified_at) and from where (verified_from).
+    verified: bool = False
+    verified_at: dt.date | None = None
+    verified_from: str | None = None
+    note: str | None = None  # free text: why unverified or disabled, what to check
+
+    @property
+    def effective_timezone(self) -> str | None:
+        """The zone a zone-less date of this source is in: the declared ``timezone``, else the
+        country's main zone (``country_timezone``), else None (aggregators: unknown)."""
+        return self.timezone or country_timezone(self.country)
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo | None:
+        """``effective_timezone`` as a tzinfo (None when unknown)."""
+        name = self.effective_timezone
+        return zoneinfo.ZoneInfo(name) if name else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        return _valid_zone(v) if v else None
 
     @field_validator("country")
     @classmethod
