@@ -16,7 +16,7 @@ import time
 
 from bench.common import REPO, RESULTS, machine_info, machine_markdown, md_table
 
-BENCHMARKS = ["coverage", "feeds", "extraction", "langid", "throughput", "search", "index"]
+BENCHMARKS = ["coverage", "feeds", "extraction", "metadata", "langid", "throughput", "search", "index"]
 
 
 def _run(name: str, timeout: float, extra: list[str]) -> dict:
