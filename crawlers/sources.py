@@ -8,12 +8,15 @@ Fundus' publisher registry. OPML import and export let people move feed lists in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -172,50 +175,215 @@ def load_sources(path: str | Path, *, substitutions: dict[str, str] | None = Non
     return sources
 
 
+def _plain(source: Source) -> dict:
+    data = source.model_dump(exclude_defaults=True, mode="json")
+    data.pop("id", None)
+    return {"id": source.id} | data
+
+
 def save_sources(sources: list[Source], path: str | Path) -> None:
-    """Write sources as a registry file (the format ``load_sources`` reads)."""
-    data = {"sources": [s.model_dump(exclude_defaults=True, mode="json") | {"id": s.id} for s in sources]}
-    Path(path).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    """Write sources as a registry file (the format ``load_sources`` reads).
+
+    An existing file is edited in place with ruamel.yaml's round trip: its comments, order,
+    quoting and layout survive; a source that did not change keeps its lines as they were, a
+    changed one gets only its changed keys rewritten, a new one is appended, a removed one dropped."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    path = Path(path)
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)
+    doc = None
+    if path.exists():
+        try:
+            doc = rt.load(path.read_text(encoding="utf-8"))
+        except (OSError, RuamelError) as exc:
+            raise SourceError(f"{path}: cannot be edited in place: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("sources"), list):
+        doc = CommentedMap()
+        doc["sources"] = CommentedSeq()
+    items = doc["sources"]
+    wanted = {s.id for s in sources}
+    for index in reversed(range(len(items))):
+        item = items[index]
+        if not isinstance(item, dict) or item.get("id") not in wanted:
+            del items[index]
+    by_id = {item["id"]: item for item in items}
+    for source in sources:
+        data = _plain(source)
+        node = by_id.get(source.id)
+        if node is None:
+            node = CommentedMap()
+            for key, value in data.items():
+                if isinstance(value, list):
+                    value = CommentedSeq(value)
+                    value.fa.set_flow_style()
+                node[key] = value
+            items.append(node)
+            continue
+        try:
+            same = Source.model_validate(dict(node)) == source
+        except ValidationError:
+            same = False
+        if same:
+            continue
+        full = source.model_dump(mode="json")
+        for key, value in full.items():
+            if key not in node and key not in data:
+                continue  # a default the file never spelled out
+            old = node.get(key)
+            if (list(old) if isinstance(old, list) else old) != value:
+                if isinstance(value, list):
+                    value = CommentedSeq(value)
+                    value.fa.set_flow_style()
+                node[key] = value
+    with path.open("w", encoding="utf-8") as fh:
+        rt.dump(doc, fh)
+
+
+# Letters NFKD does not decompose into a base letter and marks.
+_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae",
+                       "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
+
+
+def _fold(text: str) -> str:
+    """Latin letters without their accents (Vietnamese "Báo Hải Phòng" → "Bao Hai Phong");
+    letters of other scripts are left as they are."""
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", _fold(text).lower()).strip("-")
     return slug or "feed"
+
+
+def _cut(slug: str, limit: int = 40) -> str:
+    if len(slug) <= limit:
+        return slug
+    cut = slug[:limit]
+    return (cut.rsplit("-", 1)[0] if "-" in cut[limit // 2:] else cut).strip("-")
+
+
+_GENERIC_SEGMENTS = {"feed", "feeds", "rss", "rss2", "atom", "blog", "index", "posts", "default", "news", "xml"}
+
+
+def _host_slug(url: str) -> str:
+    """``blog.example.com`` → ``blog-example-com``; the first path segment is added when it
+    names the feed (``feeds.feedburner.com/felixcat`` → ``feedburner-com-felixcat``)."""
+    parts = urlsplit(url)
+    host = re.sub(r"^(www\d*|feeds?|rss|m)\.", "", (parts.hostname or "").lower())
+    if not host:
+        return "feed"
+    segment = next((p for p in parts.path.split("/") if p), "")
+    if re.fullmatch(r"[A-Za-z0-9_-]{2,24}", segment) and segment.lower() not in _GENERIC_SEGMENTS:
+        return _slug(f"{host}-{segment}")
+    return _slug(host)
+
+
+def _title_slug(title: str, url: str) -> str:
+    """An id from a title; from the feed's host when the title is mostly in a script that does
+    not fold to ASCII (Chinese, Japanese, Cyrillic...), so ids never become feed, feed-2..."""
+    letters = [ch for ch in title if ch.isalnum()]
+    ascii_letters = [ch for ch in _fold("".join(letters)) if ch.isascii()]
+    if letters and len(ascii_letters) * 3 >= len(letters) * 2:
+        slug = _cut(_slug(title))
+        if slug not in _GENERIC_SEGMENTS:
+            return slug
+    return _cut(_host_slug(url))
+
+
+def _short_hash(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:6]
+
+
+def _attr(outline: ET.Element, *names: str) -> str | None:
+    """An attribute by any case of its name (readers write htmlURL, Title, xmlurl)."""
+    lowered = {k.lower(): v for k, v in outline.attrib.items()}
+    for name in names:
+        value = lowered.get(name.lower())
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def _feed_url(outline: ET.Element) -> tuple[str | None, str | None]:
+    """The feed URL of an outline and a note when it had to be repaired."""
+    url = _attr(outline, "xmlUrl", "feedUrl")
+    if not url:
+        kind = (_attr(outline, "type") or "").lower()
+        if kind in ("rss", "atom", "feed", ""):
+            url = _attr(outline, "url")
+    if not url:
+        return None, None
+    url = re.sub(r"\s+", "", url)
+    if re.match(r"^feed:(//)?", url, re.I):
+        rest = re.sub(r"^feed:(//)?", "", url, flags=re.I)
+        return (rest if re.match(r"^https?://", rest, re.I) else "https://" + rest), "feed: scheme replaced"
+    if url.startswith("//"):
+        return "https:" + url, "scheme-relative URL read as https"
+    if not re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) and re.match(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/|$)", url):
+        return "https://" + url, "URL without a scheme read as https"
+    return url, None
 
 
 def import_opml(path: str | Path, existing: list[Source], *, language: str | None = None,
                 country: str | None = None, scope: Scope = "mixed") -> tuple[list[Source], list[str]]:
     """RSS sources for each feed outline of an OPML file that is not already registered
-    (by URL). Returns the new sources and a note per outline skipped and why."""
+    (by URL). Returns the new sources and a note per outline skipped (and why) or repaired.
+
+    A feed URL is read from ``xmlUrl``, ``feedUrl`` or, on a feed-typed outline, ``url``, in
+    any letter case. Ids come from the title, folded to ASCII (Vietnamese keeps its letters
+    without their marks), or from the feed's host when the title is in another script; an id
+    already taken gets a short hash of the feed URL, so ids are unique and stable."""
     try:
         tree = ET.parse(path)
     except (ET.ParseError, OSError) as exc:
         raise SourceError(f"{path}: not a readable OPML file: {exc}") from exc
-    known_urls = {u for s in existing for u in s.urls}
+    known_urls = {u: s.id for s in existing for u in s.urls}
     known_ids = {s.id for s in existing}
     new: list[Source] = []
     notes: list[str] = []
     for outline in tree.iter("outline"):
-        url = outline.get("xmlUrl")
+        title = _attr(outline, "title", "text")
+        url, repaired = _feed_url(outline)
         if not url:
+            if len(outline):
+                continue  # a folder
+            html = _attr(outline, "htmlUrl")
+            kind = _attr(outline, "type")
+            if html or _attr(outline, "url"):
+                notes.append(f"skipped {title or html or _attr(outline, 'url')!r}: no feed URL "
+                             f"(only {'htmlUrl' if html else 'url'}{f' on a {kind} outline' if kind else ''})")
+            else:
+                notes.append(f"skipped {title or 'an untitled outline'!r}: no feed URL (no xmlUrl, feedUrl or url)")
             continue
-        title = outline.get("title") or outline.get("text") or url
+        title = title or url
         if url in known_urls:
-            notes.append(f"skipped {url}: already registered")
+            notes.append(f"skipped {url}: already registered as {known_urls[url]}")
             continue
-        base = _slug(title)[:40]
-        ident, n = base, 2
-        while ident in known_ids:
-            ident, n = f"{base}-{n}", n + 1
+        base = _title_slug(title, url)
+        ident = base
+        if ident in known_ids:
+            ident = f"{_cut(base, 33)}-{_short_hash(url)}"
+        n = 2
+        while ident in known_ids:  # two URLs with the same short hash: practically never
+            ident, n = f"{_cut(base, 30)}-{_short_hash(url)}-{n}", n + 1
         try:
-            source = Source(id=ident, name=title, kind="rss", urls=(url,), language=language or None,
+            source = Source(id=ident, name=title, kind="rss", urls=(url,),
+                            language=language or _attr(outline, "language") or None,
                             country=country, scope=scope, group="imported")
         except ValidationError as exc:
             notes.append(f"skipped {url}: {exc.errors()[0]['msg']}")
             continue
+        if repaired:
+            notes.append(f"imported {url} as {ident}: {repaired}")
         new.append(source)
         known_ids.add(ident)
-        known_urls.add(url)
+        known_urls[url] = ident
     return new, notes
 
 
