@@ -1,7 +1,8 @@
-"""Users, sessions, CSRF tokens and login rate limiting of the web app.
+"""Users, sessions, CSRF tokens and login throttling of the web app.
 
 Everything lives in the office's SQLite file (``settings.app_db_path``) in the tables
-``web_users``, ``web_sessions`` and ``web_login_attempts``. Passwords are hashed with argon2id;
+``web_users``, ``web_sessions``, ``web_login_throttle`` and ``web_login_attempts`` (the audit of
+password checks). Passwords are hashed with argon2id;
 session tokens are random and only their SHA-256 is stored, so a copy of the database does not
 let anyone log in. CSRF tokens are an HMAC of the session (or of a pre-login cookie) with the
 app's secret key.
@@ -15,6 +16,7 @@ import logging
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from index.db import connect
+from index.db import connect, immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,7 @@ ROLE_RANK = {"public": 0, "viewer": 1, "analyst": 2, "admin": 3}
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
-# Login rate limits: failures within the window before further attempts are refused.
-RATE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 20
+ATTEMPTS_KEPT = timedelta(days=7)  # the audit of password checks (web_login_attempts)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_users (
@@ -62,7 +61,72 @@ CREATE TABLE IF NOT EXISTS web_login_attempts (
 );
 CREATE INDEX IF NOT EXISTS web_login_attempts_user ON web_login_attempts(username, at);
 CREATE INDEX IF NOT EXISTS web_login_attempts_ip ON web_login_attempts(ip, at);
+CREATE TABLE IF NOT EXISTS web_login_throttle (
+    key TEXT PRIMARY KEY,               -- 'pair:<username>|<address>' or 'addr:<address>'
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_failure REAL NOT NULL DEFAULT 0,   -- Unix time
+    next_allowed REAL NOT NULL DEFAULT 0,   -- Unix time: no password check before it
+    refused INTEGER NOT NULL DEFAULT 0,     -- attempts refused (too early) since the last failure
+    last_success REAL NOT NULL DEFAULT 0    -- pairs only
+);
 """
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Progressive delays of password checks, never a lock-out.
+
+    Two counters are kept: one per (username, address) pair and one per address. There is none
+    per username alone, so failures from one address never delay the same user anywhere else.
+    The first ``free_per_pair`` (``free_per_address``) failures cost nothing; each further one
+    doubles the wait before the next password check of that pair (address), from ``base_delay``
+    up to ``max_pair_delay`` (``max_address_delay``). An attempt that comes before the wait is
+    over is answered 429 with ``Retry-After`` and its password is not checked (and it does not
+    prolong the wait); one that comes after it is checked, so a correct password always gets in
+    once the wait is over. A pair that logged in successfully within ``known_pair_for`` is not
+    held by its address's counter (a user who logged in from an office's NAT before is not
+    delayed by another machine behind it). Counters are forgotten ``forget_after`` seconds after
+    their last failure."""
+
+    free_per_pair: int = 5
+    free_per_address: int = 20
+    base_delay: float = 1.0
+    max_pair_delay: float = 900.0
+    max_address_delay: float = 60.0
+    forget_after: float = 86400.0
+    known_pair_for: float = 30 * 86400.0
+
+    def delay(self, failures: int, *, pair: bool) -> float:
+        """Seconds to wait after the ``failures``-th failure before the next check."""
+        free = self.free_per_pair if pair else self.free_per_address
+        if failures < free:
+            return 0.0
+        cap = self.max_pair_delay if pair else self.max_address_delay
+        return min(cap, self.base_delay * 2.0 ** min(failures - free, 60))
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    pair_key: str
+    addr_key: str
+    addr_prior: tuple[int, float, float] | None  # (failures, last_failure, next_allowed) before
+    addr_reserved_next: float
+    pair_failures: int
+    addr_failures: int
+    wait_after: float
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The outcome of one login attempt: ``user`` when the password was right; ``retry_after``
+    (seconds) when the attempt came too early and the password was not checked."""
+
+    user: User | None
+    retry_after: float | None = None
+
+    @property
+    def throttled(self) -> bool:
+        return self.retry_after is not None
 
 
 class UserError(ValueError):
@@ -114,12 +178,18 @@ def check_password(password: str) -> str:
 class UserStore:
     """Users, sessions and login attempts in one SQLite file (thread-safe)."""
 
-    def __init__(self, path: str | Path, *, hasher: PasswordHasher | None = None) -> None:
-        """``hasher``: argon2id with its library defaults unless given (tests pass cheaper parameters)."""
+    def __init__(self, path: str | Path, *, hasher: PasswordHasher | None = None,
+                 throttle: LoginThrottle | None = None) -> None:
+        """``hasher``: argon2id with its library defaults unless given (tests pass cheaper parameters);
+        ``throttle``: the login delays (:class:`LoginThrottle` defaults unless given)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path, foreign_keys=True)
         self._conn.executescript(_SCHEMA)
+        # the throttle's check-and-count runs in BEGIN IMMEDIATE transactions of its own connection,
+        # so it is atomic across threads and processes (several `hpmon serve` workers)
+        self._tconn = connect(self.path, autocommit=True)
+        self.throttle = throttle or LoginThrottle()
         self._lock = threading.RLock()
         self._hasher = hasher or PasswordHasher()
         self._dummy: str | None = None
@@ -212,26 +282,23 @@ class UserStore:
 
     # -- login -------------------------------------------------------------------------------
 
-    def is_rate_limited(self, username: str, ip: str) -> bool:
-        """True when too many failed logins came recently for this username or from this address."""
-        since = _iso(_now() - RATE_WINDOW)
-        with self._lock:
-            by_user = self._conn.execute(
-                "SELECT count(*) FROM web_login_attempts WHERE username = ? AND at >= ? AND ok = 0",
-                (username.strip().lower(), since)).fetchone()[0]
-            by_ip = self._conn.execute(
-                "SELECT count(*) FROM web_login_attempts WHERE ip = ? AND at >= ? AND ok = 0",
-                (ip, since)).fetchone()[0]
-        return by_user >= MAX_FAILURES_PER_USER or by_ip >= MAX_FAILURES_PER_IP
-
-    def authenticate(self, username: str, password: str, ip: str) -> User | None:
-        """The user when the password is right and the account enabled, else None. Every attempt is
-        recorded (for rate limiting); callers check ``is_rate_limited`` first."""
+    def login(self, username: str, password: str, ip: str) -> LoginResult:
+        """One login attempt from address ``ip``. Too early for this pair or address (see
+        :class:`LoginThrottle`): refused with ``retry_after``, the password unchecked. Otherwise the
+        password is checked (the attempt is counted as a failure first, in one transaction with the
+        check of the waits, so parallel guesses cannot exceed the budget; a success takes it back)
+        and the result recorded in ``web_login_attempts``."""
+        name = username.strip()
+        key_name = name.lower()[:64]
+        ip = (ip or "unknown")[:100]
+        reservation = self._reserve(key_name, ip)
+        if isinstance(reservation, float):
+            log.info("web login for %r from %s refused unchecked: %.1f s to wait", key_name, ip, reservation)
+            return LoginResult(None, retry_after=reservation)
         user_row = None
         with self._lock:
             user_row = self._conn.execute(
-                "SELECT id, password_hash, disabled FROM web_users WHERE username = ?",
-                (username.strip(),)).fetchone()
+                "SELECT id, password_hash, disabled FROM web_users WHERE username = ?", (name,)).fetchone()
         ok = False
         try:
             self._hasher.verify(user_row[1] if user_row else self._dummy_hash, password[:MAX_PASSWORD_CHARS])
@@ -240,16 +307,93 @@ class UserStore:
             ok = False
         with self._lock, self._conn:
             self._conn.execute("INSERT INTO web_login_attempts(username, ip, at, ok) VALUES (?, ?, ?, ?)",
-                               (username.strip().lower()[:64], ip, _iso(_now()), int(ok)))
-            self._conn.execute("DELETE FROM web_login_attempts WHERE at < ?", (_iso(_now() - timedelta(days=7)),))
+                               (key_name, ip, _iso(_now()), int(ok)))
+            self._conn.execute("DELETE FROM web_login_attempts WHERE at < ?", (_iso(_now() - ATTEMPTS_KEPT),))
         if not ok:
-            log.info("failed web login from %s", ip)
-            return None
+            log.warning("failed web login for %r from %s: failure %d of this user from this address, %d from "
+                        "this address; next password check in %.1f s", key_name, ip, reservation.pair_failures,
+                        reservation.addr_failures, reservation.wait_after)
+            return LoginResult(None)
+        self._release(reservation)
         if self._hasher.check_needs_rehash(user_row[1]):
             with self._lock, self._conn:
                 self._conn.execute("UPDATE web_users SET password_hash = ? WHERE id = ?",
                                    (self._hasher.hash(password), user_row[0]))
-        return self.get(user_row[0])
+        return LoginResult(self.get(user_row[0]))
+
+    def authenticate(self, username: str, password: str, ip: str) -> User | None:
+        """The user when the attempt was allowed and the password right, else None (see :meth:`login`)."""
+        return self.login(username, password, ip).user
+
+    def _reserve(self, key_name: str, ip: str) -> _Reservation | float:
+        """Seconds to wait when either wait is not over (and the attempt counted as refused), else
+        the attempt counted as a failure of the pair and of the address."""
+        policy = self.throttle
+        pair_key, addr_key = f"pair:{key_name}|{ip}", f"addr:{ip}"
+        now = time.time()
+        with self._lock, immediate_transaction(self._tconn) as conn:
+            rows = {r[0]: r[1:] for r in conn.execute(
+                "SELECT key, failures, last_failure, next_allowed, last_success FROM web_login_throttle "
+                "WHERE key IN (?, ?)", (pair_key, addr_key))}
+            pair, addr = rows.get(pair_key), rows.get(addr_key)
+            known = pair is not None and now - pair[3] < policy.known_pair_for
+            waits = [r[2] - now for r, counts in ((pair, True), (addr, not known))
+                     if counts and r is not None and now - r[1] < policy.forget_after]
+            wait = max(waits, default=0.0)
+            if wait > 0:
+                conn.execute("UPDATE web_login_throttle SET refused = refused + 1 WHERE key IN (?, ?)",
+                             (pair_key, addr_key))
+                return wait
+
+            def fresh(row) -> int:
+                return row[0] if row is not None and now - row[1] < policy.forget_after else 0
+
+            pair_failures, addr_failures = fresh(pair) + 1, fresh(addr) + 1
+            pair_next = now + policy.delay(pair_failures, pair=True)
+            addr_next = now + policy.delay(addr_failures, pair=False)
+            for key, failures, next_allowed in ((pair_key, pair_failures, pair_next),
+                                                (addr_key, addr_failures, addr_next)):
+                conn.execute(
+                    "INSERT INTO web_login_throttle(key, failures, last_failure, next_allowed, refused) "
+                    "VALUES (?, ?, ?, ?, 0) ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, "
+                    "last_failure = excluded.last_failure, next_allowed = excluded.next_allowed, refused = 0",
+                    (key, failures, now, next_allowed))
+            conn.execute("DELETE FROM web_login_throttle WHERE last_failure < ? AND last_success < ?",
+                         (now - policy.forget_after, now - policy.known_pair_for))
+        waits_after = [pair_next - now] + ([] if known else [addr_next - now])
+        return _Reservation(pair_key, addr_key, addr[:3] if addr is not None else None, addr_next,
+                            pair_failures, addr_failures, max(waits_after))
+
+    def _release(self, reservation: _Reservation) -> None:
+        """A success: the pair starts afresh (and is known); the address gets its attempt back."""
+        now = time.time()
+        prior_failures, prior_last, prior_next = reservation.addr_prior or (0, 0.0, 0.0)
+        with self._lock, immediate_transaction(self._tconn) as conn:
+            conn.execute("UPDATE web_login_throttle SET failures = 0, next_allowed = 0, refused = 0, "
+                         "last_success = ? WHERE key = ?", (now, reservation.pair_key))
+            conn.execute(
+                "UPDATE web_login_throttle SET failures = max(failures - 1, 0), "
+                "next_allowed = CASE WHEN next_allowed = ? THEN ? ELSE next_allowed END, "
+                "last_failure = CASE WHEN next_allowed = ? THEN ? ELSE last_failure END WHERE key = ?",
+                (reservation.addr_reserved_next, prior_next, reservation.addr_reserved_next, prior_last,
+                 reservation.addr_key))
+
+    def recent_failures(self, limit: int = 50) -> list[dict]:
+        """Failed password checks of the last day for the admins, by username and address: count,
+        last time, attempts refused as too early, and the current wait (seconds)."""
+        since = _iso(_now() - timedelta(days=1))
+        now = time.time()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT a.username, a.ip, count(*), max(a.at), coalesce(p.refused, 0), "
+                "max(coalesce(p.next_allowed, 0), coalesce(d.next_allowed, 0)) "
+                "FROM web_login_attempts a "
+                "LEFT JOIN web_login_throttle p ON p.key = 'pair:' || a.username || '|' || a.ip "
+                "LEFT JOIN web_login_throttle d ON d.key = 'addr:' || a.ip "
+                "WHERE a.ok = 0 AND a.at >= ? GROUP BY a.username, a.ip ORDER BY max(a.at) DESC LIMIT ?",
+                (since, limit)).fetchall()
+        return [{"username": r[0], "ip": r[1], "failures": r[2], "last_at": r[3], "refused": r[4],
+                 "wait": max(0.0, r[5] - now)} for r in rows]
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -289,6 +433,7 @@ class UserStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            self._tconn.close()
 
 
 def csrf_token(secret: bytes, binding: str, nonce: str | None = None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -62,6 +64,12 @@ def _trusted(request: Request) -> bool:
     return host in ("127.0.0.1", "::1", "testclient") or (user is not None and user.has_role("admin"))
 
 
+def _too_early(response: Response, retry_after: float) -> Response:
+    """A 429 for a login attempt that came before its wait was over (the password was not checked)."""
+    response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
+
+
 @page(router, "/login", role="public")
 def login_form(request: Request, next: str = "/search") -> Response:  # noqa: A002 - the URL's name
     if request.state.user is not None:
@@ -73,12 +81,12 @@ def login_form(request: Request, next: str = "/search") -> Response:  # noqa: A0
 def login(request: Request, username: str = Form("", max_length=200), password: str = Form("", max_length=2000),
           next: str = Form("/search", max_length=2000)) -> Response:  # noqa: A002
     ctx = request.app.state.ctx
-    ip = client_ip(request)
     target = safe_next(next)
-    if ctx.users.is_rate_limited(username, ip):
-        return render(request, "login.html", status_code=429, next=target, error_key="login.rate_limited",
-                      username=username)
-    user = ctx.users.authenticate(username, password, ip)
+    result = ctx.users.login(username, password, client_ip(request))
+    if result.throttled:
+        return _too_early(render(request, "login.html", status_code=429, next=target, error_key=None,
+                                 retry_after=math.ceil(result.retry_after), username=username), result.retry_after)
+    user = result.user
     if user is None:
         return render(request, "login.html", status_code=401, next=target, error_key="login.failed",
                       username=username)
@@ -116,10 +124,11 @@ def change_password(request: Request, current: str = Form("", max_length=2000), 
                     confirm: str = Form("", max_length=2000)) -> Response:
     ctx = request.app.state.ctx
     user = request.state.user
-    ip = client_ip(request)
-    if ctx.users.is_rate_limited(user.username, ip):
-        return render(request, "account.html", status_code=429, message_key=None, error_key="login.rate_limited")
-    if ctx.users.authenticate(user.username, current, ip) is None:
+    result = ctx.users.login(user.username, current, client_ip(request))
+    if result.throttled:
+        return _too_early(render(request, "account.html", status_code=429, message_key=None, error_key=None,
+                                 retry_after=math.ceil(result.retry_after)), result.retry_after)
+    if result.user is None:
         return render(request, "account.html", status_code=400, message_key=None, error_key="account.wrong_current")
     if new != confirm:
         return render(request, "account.html", status_code=400, message_key=None, error_key="account.mismatch")

@@ -15,9 +15,9 @@ router = APIRouter()
 
 def _page(request: Request, *, status_code: int = 200, error_key: str | None = None,
           message_key: str | None = None) -> Response:
-    users = request.app.state.ctx.users.list_users()
-    return render(request, "users.html", status_code=status_code, users=users, roles=ROLES, error_key=error_key,
-                  message_key=message_key)
+    store = request.app.state.ctx.users
+    return render(request, "users.html", status_code=status_code, users=store.list_users(), roles=ROLES,
+                  error_key=error_key, message_key=message_key, failures=store.recent_failures())
 
 
 def _target(request: Request, user_id: RecordId) -> User:
