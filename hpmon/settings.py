@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     download_delay: float = Field(1.0, description="Base delay between requests to a domain (AutoThrottle adapts).")
     autothrottle: bool = Field(True, description="Adapt delays to each server's latency.")
     obey_robots: bool = Field(True, description="Respect robots.txt.")
+    fetch_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Internal hosts that may be fetched (`name`, `address` or `host:port`); any other host on a "
+                    "loopback, private, link-local or reserved address is refused (reason `blocked_address`).")
     retry_times: int = Field(2, description="Retries of a failed request (timeouts, 5xx, 429).")
     retry_backoff: float = Field(2.0, description="First retry delay in seconds; doubles each retry.")
     max_age_days: int = Field(7, description="Sitemap entries older than this are skipped.")
@@ -93,6 +97,11 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `hpmon serve` listens on.")
     web_port: int = Field(8000, description="Port `hpmon serve` listens on.")
     secret_key: str | None = Field(None, description="Key signing web sessions (secret); generated into home if unset.")
+    web_metrics_allow: list[str] = Field(
+        default_factory=list,
+        description="CIDR networks whose clients see /metrics and /healthz details (none by default).")
+    web_metrics_token: str | None = Field(
+        None, description="Bearer token that unlocks /metrics and /healthz details (secret).")
 
     @property
     def sources_path(self) -> Path:

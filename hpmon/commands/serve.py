@@ -17,9 +17,12 @@ def _settings(ctx: click.Context) -> Settings:
 @click.option("--host", help="Address to listen on (default: the web_host setting, 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: the web_port setting, 8000).")
 @click.option("--proxy-headers/--no-proxy-headers", default=False,
-              help="Trust X-Forwarded-* headers (only behind a reverse proxy on this machine).")
+              help="Take the client address and scheme from X-Forwarded-For/-Proto (behind a reverse proxy).")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
+              help="Comma-separated addresses of the proxies whose X-Forwarded-* headers are believed.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, proxy_headers: bool) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, proxy_headers: bool,
+          forwarded_allow_ips: str) -> None:
     """Run the analysts' web app."""
     import uvicorn
 
@@ -39,7 +42,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, proxy_headers:
                      metrics=prometheus_text)
     host, port = host or settings.web_host, port or settings.web_port
     console.print(f"hpmon web app on http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1",
+    uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
                 server_header=False, access_log=False, log_config=None)
 
 

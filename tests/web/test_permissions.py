@@ -149,12 +149,12 @@ def test_healthz_and_metrics_come_from_the_injected_health_report(tmp_path):
 
     from .conftest import cheap_hasher, make_home
 
-    settings = make_home(tmp_path)
+    settings = make_home(tmp_path).model_copy(update={"web_metrics_allow": ["127.0.0.1/32"]})
     backend = SqliteBackend(settings.index_path)
     report = {"status": "degraded", "problems": [{"severity": "warning", "what": "source fx failing"}]}
     app = create_app(settings, backend, password_hasher=cheap_hasher(), health=lambda: report,
                      metrics=lambda r: f"hpmon_problems {len(r['problems'])}\n")
-    with TestClient(app) as client:  # the test client counts as this machine
+    with TestClient(app, client=("127.0.0.1", 5000)) as client:  # an allowed address
         health = client.get("/healthz")
         assert health.status_code == 200 and health.json()["problems"][0]["what"] == "source fx failing"
         assert client.get("/metrics").text == "hpmon_problems 1\n"

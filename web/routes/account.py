@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hmac
+import ipaddress
+import logging
 import math
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +18,7 @@ from web.i18n import LANGUAGES
 from web.render import render
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 def safe_next(target: str | None) -> str:
@@ -35,7 +40,7 @@ def home() -> Response:
 @page(router, "/healthz", role="public")
 def healthz(request: Request) -> Response:
     """Liveness and health for monitors: 200 "ok" (or 503 with the problems) from the health
-    report hpmon passes in; details only to admins and to this machine."""
+    report hpmon passes in; details only to whom :func:`_trusted` says."""
     ctx = request.app.state.ctx
     if ctx.health is None:
         return PlainTextResponse("ok")
@@ -49,7 +54,7 @@ def healthz(request: Request) -> Response:
 
 @page(router, "/metrics", role="public")
 def metrics(request: Request) -> Response:
-    """Prometheus metrics, for a scraper on this machine or an admin."""
+    """Prometheus metrics, for a scraper allowed by address or token, or an admin."""
     ctx = request.app.state.ctx
     if ctx.health is None or ctx.metrics is None:
         return PlainTextResponse("", status_code=404)
@@ -59,9 +64,35 @@ def metrics(request: Request) -> Response:
 
 
 def _trusted(request: Request) -> bool:
+    """Who gets /metrics and the details of /healthz, and nothing implicit: an admin's session, the
+    ``web_metrics_token`` as a bearer token, or a client address in ``web_metrics_allow`` (the
+    address as uvicorn gives it, i.e. the proxy's X-Forwarded-For only with ``--proxy-headers`` and
+    a trusted proxy; deploy/README.md)."""
     user = request.state.user
+    if user is not None and user.has_role("admin"):
+        return True
+    settings = request.app.state.ctx.settings
+    token = getattr(settings, "web_metrics_token", None)
+    auth = request.headers.get("authorization", "")
+    if token and auth[:7].lower() == "bearer " and hmac.compare_digest(auth[7:].strip().encode(), token.encode()):
+        return True
     host = request.client.host if request.client else ""
-    return host in ("127.0.0.1", "::1", "testclient") or (user is not None and user.has_role("admin"))
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(tuple(getattr(settings, "web_metrics_allow", ()))))
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for cidr in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            log.warning("web_metrics_allow: %r is not a network; ignored", cidr)
+    return tuple(networks)
 
 
 def _too_early(response: Response, retry_after: float) -> Response:
