@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -10,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from lxml import etree
 
 from crawlers.items import LinkHints
+from guard.limits import inflate as bounded_inflate
 
 
 @dataclass
@@ -50,17 +50,8 @@ def _date(text: str | None) -> datetime | None:
 
 def inflate(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
     """A gzip body inflated, at most ``limit`` bytes of it; ValueError when it is corrupt,
-    truncated or larger than the limit."""
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise ValueError(f"bad gzip: {exc}") from exc
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise ValueError(f"expands beyond {limit // (1024 * 1024)} MiB (the sitemap protocol's limit)")
-    if not inflater.eof:
-        raise ValueError("bad gzip: truncated")
-    return out
+    truncated or larger than the limit (``guard.limits.inflate``, in chunks)."""
+    return bounded_inflate(body, limit, what="the sitemap protocol's limit")
 
 
 def read_sitemap(body: bytes) -> SitemapReading:
