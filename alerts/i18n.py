@@ -8,10 +8,16 @@ analysts edit) through ``load_label_names``.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_percent
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -41,7 +47,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.severity": "Mức độ",
         "field.rule": "Quy tắc",
         "field.themes": "Chủ đề nhạy cảm",
-        "field.topics": "Lĩnh vực",
+        "field.topics": "Chủ đề",
         "field.sentiment": "Sắc thái",
         "field.risk": "Điểm rủi ro",
         "field.snippet": "Trích đoạn (từ khớp được tô đậm)",
@@ -68,6 +74,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason.fact_conflict": "Mâu thuẫn với số liệu chính thức",
         "reason.contested_naming": "Tên gọi gây tranh chấp",
         "reason.theme": "Chủ đề nhạy cảm: {theme}",
+        "reason.other": "Lý do khác",
     },
     "en": {
         "subject.match": "[hpmon · {severity}] {rule}: {title}",
@@ -120,28 +127,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reason.fact_conflict": "Contradicts reference figures",
         "reason.contested_naming": "Contested naming",
         "reason.theme": "Sensitive theme: {theme}",
+        "reason.other": "Other reason",
     },
 }
-
-LANGUAGE_NAMES: dict[str, dict[str, str]] = {
-    "vi": {"vi": "tiếng Việt", "en": "tiếng Anh", "zh": "tiếng Trung", "ja": "tiếng Nhật", "ko": "tiếng Hàn",
-           "ru": "tiếng Nga", "fr": "tiếng Pháp", "de": "tiếng Đức", "th": "tiếng Thái", "es": "tiếng Tây Ban Nha"},
-    "en": {"vi": "Vietnamese", "en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
-           "ru": "Russian", "fr": "French", "de": "German", "th": "Thai", "es": "Spanish"},
-}
-
-COUNTRY_NAMES: dict[str, dict[str, str]] = {
-    "vi": {"VN": "Việt Nam", "CN": "Trung Quốc", "US": "Hoa Kỳ", "GB": "Anh", "JP": "Nhật Bản", "KR": "Hàn Quốc",
-           "RU": "Nga", "FR": "Pháp", "DE": "Đức", "SG": "Singapore", "TH": "Thái Lan", "AU": "Úc",
-           "HK": "Hồng Kông", "TW": "Đài Loan", "IN": "Ấn Độ", "LA": "Lào", "KH": "Campuchia", "QA": "Qatar",
-           "MY": "Malaysia", "PH": "Philippines", "ID": "Indonesia", "CA": "Canada"},
-    "en": {"VN": "Vietnam", "CN": "China", "US": "United States", "GB": "United Kingdom", "JP": "Japan",
-           "KR": "South Korea", "RU": "Russia", "FR": "France", "DE": "Germany", "SG": "Singapore",
-           "TH": "Thailand", "AU": "Australia", "HK": "Hong Kong", "TW": "Taiwan", "IN": "India", "LA": "Laos",
-           "KH": "Cambodia", "QA": "Qatar", "MY": "Malaysia", "PH": "Philippines", "ID": "Indonesia",
-           "CA": "Canada"},
-}
-
 
 def pick_language(language: str | None) -> str:
     """A catalogue language: ``language`` if we have it, else Vietnamese."""
@@ -162,14 +150,10 @@ class Translator:
         return template.format(**values) if values else template
 
     def language_name(self, code: str | None) -> str:
-        if not code:
-            return self("unknown")
-        return LANGUAGE_NAMES[self.language].get(code, code)
+        return language_name(code, self.language) if code else self("unknown")
 
     def country_name(self, code: str | None) -> str:
-        if not code:
-            return self("unknown")
-        return COUNTRY_NAMES[self.language].get(code.upper(), code)
+        return country_name(code, self.language) if code else self("unknown")
 
     def label_name(self, label: str, kind: str = "theme") -> str:
         """The display name of a sensitive theme (``kind="theme"``) or topic (``"topic"``), its key if unknown."""
@@ -184,7 +168,7 @@ class Translator:
         if kind.startswith("theme:"):
             return self("reason.theme", theme=self.label_name(kind.split(":", 1)[1]))
         key = f"reason.{kind}"
-        return self(key) if key in self._messages else kind
+        return self(key) if key in self._messages else self("reason.other")
 
 
 def load_label_names(taxonomy_path: Path | None) -> dict[str, dict[str, str]]:
@@ -203,3 +187,153 @@ def load_label_names(taxonomy_path: Path | None) -> dict[str, dict[str, str]]:
             if isinstance(entry, dict) and isinstance(entry.get("name"), dict) and entry.get("label"):
                 names[f"{kind}:{entry['label']}"] = {str(k): str(v) for k, v in entry["name"].items()}
     return names
+
+
+# -- the one presentation of risk, dates, countries, languages and risk evidence ---------------
+# Used by the alert e-mails, the digest (alerts.digest.i18n) and the web app (web.render), so a
+# risk reads "72/100 (cao)" everywhere and a date "ngày 24 tháng 11 năm 2025".
+
+# The bands of config/risk.yaml (risk.levels) — used only when an article carries no level.
+RISK_BANDS = (("high", 0.55), ("medium", 0.30))
+RISK_LEVELS = {
+    "vi": {"low": "thấp", "medium": "trung bình", "high": "cao"},
+    "en": {"low": "low", "medium": "medium", "high": "high"},
+}
+
+
+def risk_level(score: float | None, level: str | None = None) -> str | None:
+    """``low`` / ``medium`` / ``high``: the article's own level when it has one, else its band."""
+    if level in RISK_LEVELS["en"]:
+        return level
+    if score is None:
+        return None
+    return next((name for name, floor in RISK_BANDS if score >= floor), "low")
+
+
+def risk_points(value: float) -> int:
+    """A score or weight in [0, 1] as points out of 100 (0.72 → 72)."""
+    return int(round(float(value) * 100))
+
+
+def format_risk(score: float | None, language: str | None, level: str | None = None) -> str:
+    """The risk as people read it: ``72/100 (cao)`` / ``72/100 (high)``; "—" without a score."""
+    if score is None:
+        return "—"
+    lang = pick_language(language)
+    name = RISK_LEVELS[lang].get(risk_level(score, level) or "", "")
+    return f"{risk_points(score)}/100" + (f" ({name})" if name else "")
+
+
+def official_date(day: date, language: str | None) -> str:
+    """The date in the official style: ``ngày 04 tháng 02 năm 2026`` (a day below 10 and the months
+    1 and 2 take a leading zero, Nghị định 30/2020/NĐ-CP) / ``4 February 2026``."""
+    if pick_language(language) == "vi":
+        return format_date(day, "'ngày' dd 'tháng' " + ("MM" if day.month < 3 else "M") + " 'năm' y", locale="vi")
+    return format_date(day, "d MMMM y", locale="en")
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(pick_language(language))
+
+
+def country_name(code: str | None, language: str | None) -> str:
+    """The country's name in ``language`` from CLDR (Babel); an unknown code is kept."""
+    if not code:
+        return ""
+    return _locale(pick_language(language)).territories.get(code.upper(), code)
+
+
+def language_name(code: str | None, language: str | None) -> str:
+    """The language's name in ``language`` from CLDR, capitalised (``Tiếng Trung``)."""
+    if not code:
+        return ""
+    names = _locale(pick_language(language)).languages
+    name = names.get(code) or names.get(code.split("-")[0]) or code
+    return name[:1].upper() + name[1:]
+
+
+EVIDENCE: dict[str, dict[str, str]] = {
+    "vi": {
+        "field.title": "tiêu đề", "field.text": "nội dung", "field.lead": "phần mở đầu",
+        "term": "«{surface}» ({field}, mức độ {severity})", "rebutted": "đã bác bỏ: «{text}»",
+        "sentiment": "xác suất {p}",
+        "profile.state_media_claimant": "truyền thông nhà nước của một bên tranh chấp",
+        "profile.low_reliability": "độ tin cậy thấp", "profile.anonymous": "nguồn ẩn danh",
+        "profile.state_media": "truyền thông nhà nước", "profile.independent": "báo độc lập",
+        "profile.other": "đặc điểm khác",
+        "divergence": "số liệu {mine}, trong khi {n} bài khác cùng câu chuyện ({outlets}) đưa {others}",
+        "divergence.score": "mức khác biệt {points}/100",
+        "fact": "{label}: bài viết ghi «{surface}», số liệu chính thức {reference} {unit} ({source}), lệch {deviation}",
+    },
+    "en": {
+        "field.title": "title", "field.text": "text", "field.lead": "opening",
+        "term": "“{surface}” ({field}, severity {severity})", "rebutted": "rebutted: “{text}”",
+        "sentiment": "probability {p}",
+        "profile.state_media_claimant": "state media of a claimant", "profile.low_reliability": "low reliability",
+        "profile.anonymous": "anonymous source", "profile.state_media": "state media",
+        "profile.independent": "independent outlet", "profile.other": "other profile",
+        "divergence": "figures {mine} where {n} other articles of the story ({outlets}) report {others}",
+        "divergence.score": "divergence {points}/100",
+        "fact": "{label}: the article says “{surface}”, reference {reference} {unit} ({source}), off by {deviation}",
+    },
+}
+_TERM = re.compile(r'"(?P<surface>[^"]*)" \((?P<field>[a-z_]+) \d+-\d+, severity (?P<severity>\d+)'
+                   r'(?:, rebutted: (?P<rebuttal>[^)]*))?\)')
+_PROBABILITY = re.compile(r"\(p=(?P<p>[0-9.]+)\)")
+_DIVERGENCE = re.compile(r"figures (?P<mine>.*) where (?P<n>\d+) other articles of the story \((?P<outlets>.*)\)"
+                         r" report (?P<others>.*)$")
+_DIVERGENCE_SCORE = re.compile(r"diverges from its story \((?P<d>[0-9.]+)\)")
+
+
+def reason_evidence(kind: str, evidence: str, language: str | None, data: dict[str, Any] | None = None) -> str:
+    """A risk reason's evidence in the reader's words. The scorer (``classifiers.risk``) writes it
+    for analysts (``"East Sea" (title 45-53, severity 2)``, ``sentiment negative (p=0.91)``); the
+    quoted terms and figures stay as written, everything around them is translated. Evidence in
+    no known shape (hand-made, older) is shown as it is."""
+    lang = pick_language(language)
+    words = EVIDENCE[lang]
+    data = data or {}
+    evidence = evidence or ""
+    if kind.startswith("theme:") or kind == "contested_naming":
+        terms = []
+        for m in _TERM.finditer(evidence):
+            field_name = words.get(f"field.{m['field']}", words["field.text"])
+            text = words["term"].format(surface=m["surface"], field=field_name, severity=m["severity"])
+            if m["rebuttal"]:
+                text += " — " + words["rebutted"].format(text=m["rebuttal"])
+            terms.append(text)
+        return "; ".join(terms) if terms else evidence
+    if kind == "negative_sentiment":
+        m = _PROBABILITY.search(evidence)
+        p = data.get("probability", float(m["p"]) if m else None)
+        return words["sentiment"].format(p=format_percent(float(p), format="#,##0%", locale=lang)) \
+            if p is not None else ""
+    if kind == "outlet_profile":
+        profile = str(data.get("profile") or evidence.rsplit(": ", 1)[-1])
+        outlet = evidence.rsplit(": ", 1)[0] if ": " in evidence else ""
+        name = words.get(f"profile.{profile}", words["profile.other"])
+        return f"{outlet}: {name}" if outlet else name
+    if kind == "divergence":
+        m = _DIVERGENCE.match(evidence)
+        if m:
+            return words["divergence"].format(**m.groupdict())
+        m = _DIVERGENCE_SCORE.match(evidence)
+        d = data.get("divergence", float(m["d"]) if m else None)
+        return words["divergence.score"].format(points=risk_points(d)) if d is not None else evidence
+    if kind == "fact_conflict" and data.get("surface") and data.get("reference_value") is not None:
+        try:
+            return words["fact"].format(
+                label=data.get("label", ""), surface=data["surface"], unit=data.get("unit", ""),
+                reference=format_decimal_plain(float(data["reference_value"]), lang),
+                source=data.get("reference_source", ""),
+                deviation=format_percent(float(data.get("deviation") or 0), format="+#,##0%;-#,##0%", locale=lang))
+        except (TypeError, ValueError):
+            return evidence
+    return evidence
+
+
+def format_decimal_plain(value: float, language: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0.##", locale=pick_language(language))

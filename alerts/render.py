@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.delivery import AlertRecord
-from alerts.i18n import Translator
+from alerts.i18n import Translator, format_risk, reason_evidence, risk_points
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SUBJECT_MAX = 200
@@ -112,9 +112,12 @@ class Renderer:
             "topics": [tr.label_name(t, "topic") for t in a.get("topics") or []],
             "sentiment": tr(f"sentiment.{a['sentiment']}") if a.get("sentiment") in
             ("negative", "neutral", "positive") else None,
-            "risk": _number(round(float(risk), 2), tr.language) if isinstance(risk, int | float) else None,
-            "reasons": [{"kind": tr.reason_kind(str(r.get("kind", ""))), "evidence": str(r.get("evidence", "")),
-                         "weight": _number(round(float(r.get("weight") or 0), 2), tr.language)}
+            "risk": format_risk(float(risk), tr.language, a.get("risk_level")) if isinstance(risk, int | float)
+            else None,
+            "reasons": [{"kind": tr.reason_kind(str(r.get("kind", ""))),
+                         "evidence": reason_evidence(str(r.get("kind", "")), str(r.get("evidence", "")), tr.language,
+                                                     r.get("data") if isinstance(r.get("data"), dict) else None),
+                         "weight": f"+{risk_points(float(r.get('weight') or 0))}"}
                         for r in a.get("reasons") or []],
             "segments": segments(snippet.get("text", ""), snippet.get("spans", [])),
             "link": article_link(self.base_url, a.get("id", "")),

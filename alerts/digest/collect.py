@@ -235,8 +235,10 @@ def _risk_lines(article: Article) -> tuple[float | None, str | None, list[RiskLi
                 weight = float(reason.get("weight") or 0.0)
             except (TypeError, ValueError):
                 weight = 0.0
+            data = reason.get("data")
             lines.append(RiskLine(kind=cap(str(reason.get("kind", "")), NAME_MAX),
-                                  evidence=cap(str(reason.get("evidence", "")), EVIDENCE_MAX), weight=weight))
+                                  evidence=cap(str(reason.get("evidence", "")), EVIDENCE_MAX), weight=weight,
+                                  data=data if isinstance(data, dict) else {}))
     score = article.risk_score if article.risk_score is not None else risk.get("score")
     level = risk.get("level")
     return (float(score) if isinstance(score, int | float) else None,

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 from babel import Locale
-from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
+
+from alerts.i18n import country_name, format_risk, language_name, official_date, reason_evidence, risk_points
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +104,34 @@ class Translator:
         return self._label(self.taxonomy.themes, label)
 
     def country(self, code: str | None) -> str:
-        """The country's name (CLDR), its code when unknown."""
+        """The country's name (CLDR, through ``alerts.i18n``); "unknown" for a code CLDR lacks."""
         if not code:
             return self("unknown")
-        return self._locale.territories.get(code.upper(), code)
+        name = country_name(code, self.lang)
+        return self("unknown") if name.upper() == code.upper() else name
 
     def language(self, code: str | None) -> str:
         if not code:
             return self("unknown")
-        name = self._locale.languages.get(code) or self._locale.languages.get(code.split("-")[0]) or code
-        return name[:1].upper() + name[1:]
+        name = language_name(code, self.lang)
+        return self("unknown") if name.lower() == code.lower() else name
+
+    def flag(self, flag: str) -> str:
+        """The name of an article flag (``watch``...); "other" for one without a message."""
+        key = f"flag.{flag}"
+        return self(key) if self.has(key) else self("flag.other")
+
+    def risk(self, score: float | None, level: str | None = None) -> str:
+        """The risk as everywhere in hpmon (web, alerts): ``72/100 (cao)``."""
+        return format_risk(score, self.lang, level)
+
+    def weight(self, weight: float) -> str:
+        """A reason's share of the risk, in the same points: ``+35``."""
+        return f"+{risk_points(weight)}"
+
+    def evidence(self, kind: str, evidence: str, data: dict | None = None) -> str:
+        """A risk reason's evidence in the reader's words (``alerts.i18n.reason_evidence``)."""
+        return reason_evidence(kind, evidence, self.lang, data)
 
     def scope(self, scope: str | None) -> str:
         return self(f"scope.{scope}") if scope in ("domestic", "foreign") else self("unknown")
@@ -122,14 +141,17 @@ class Translator:
         if kind.startswith("theme:"):
             return self("risk.theme", theme=self.theme(kind.split(":", 1)[1]))
         key = f"risk.{kind}"
-        return self(key) if self.has(key) else kind
+        return self(key) if self.has(key) else self("risk.other")
 
     def case_state(self, state: str | None) -> str:
-        """The state of an article's rebuttal case as people say it (the raw state when unknown)."""
+        """The state of an article's rebuttal case in the words of the case pages
+        (``index.cases.STATE_LABELS``); "no case" when there is none."""
+        from index.cases import STATE_LABELS
+
         if state is None:
             return self("case.none")
-        key = f"case.{state}"
-        return self(key) if self.has(key) else state
+        names = STATE_LABELS.get(state)
+        return names.get(self.lang) or names["vi"] if names else self("case.unknown")
 
     def integer(self, value: int | None) -> str:
         return "—" if value is None else format_decimal(value, locale=self._locale)
@@ -141,8 +163,8 @@ class Translator:
         return "—" if value is None else format_percent(value, format="#,##0.0%", locale=self._locale)
 
     def long_date(self, day: date) -> str:
-        """``Thứ Hai, 24 tháng 11, 2025`` / ``Monday, November 24, 2025``."""
-        return format_date(day, "full", locale=self._locale)
+        """The official style: ``ngày 24 tháng 11 năm 2025`` / ``24 November 2025``."""
+        return official_date(day, self.lang)
 
     def short_date(self, day: date) -> str:
         """``24/11/2025`` / ``2025-11-24``."""

@@ -124,6 +124,7 @@ class RiskLine:
     kind: str
     evidence: str
     weight: float
+    data: dict = field(default_factory=dict)  # the scorer's structured evidence (terms, probability...)
 
 
 @dataclass
@@ -203,6 +204,15 @@ class DigestData:
     @property
     def empty(self) -> bool:
         return self.today.articles == 0
+
+    @property
+    def topics_with_articles(self) -> list[TopicBlock]:
+        """The per-topic sections that have articles that day (the others are named once)."""
+        return [b for b in self.topic_blocks if b.total]
+
+    @property
+    def topics_without_articles(self) -> list[TopicBlock]:
+        return [b for b in self.topic_blocks if not b.total]
 
     @property
     def volume_total(self) -> int:

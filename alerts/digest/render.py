@@ -114,6 +114,7 @@ class Digest:
         return template.render(
             **self._context(), mode=mode, css=CSS, width=WIDTH, chart_width=DISPLAY_WIDTH,
             chart_src=(lambda c: f"cid:{c.cid}") if mode == "email" else data_uri,
+            internal_label=css_string(self.tr("internal")),
             footer_label=css_string(f"{self.tr('pdf.footer')} · {self.profile.display_name(self.data.lang)} · "
                                     f"{self.tr.short_date(self.data.day)}"),
         )

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.digest.collect import CaseState, QueueCounter
 from alerts.digest.i18n import Taxonomy
+from alerts.digest.inputs import case_inputs
 from alerts.digest.log import DigestLog
 from alerts.digest.mime import build_message
 from alerts.digest.profiles import DigestProfile
@@ -69,12 +71,21 @@ class DigestService:
     queue_counter: QueueCounter | None = None
     case_state: CaseState | None = None
     owns_backend: bool = False  # close() closes the backend too (when the factory opened it)
+    cases: Any = None  # the office's CaseStore: case states and queue counts (``inputs.case_inputs``)
+    owns_cases: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cases is not None and self.queue_counter is None and self.case_state is None:
+            inputs = case_inputs(self.cases, self.timezone)
+            self.queue_counter, self.case_state = inputs.queue_counter, inputs.case_state
 
     def close(self) -> None:
-        """Close the log (and the backend when this service opened it)."""
+        """Close the log (and the backend and case store when this service opened them)."""
         self.log.close()
         if self.owns_backend:
             self.backend.close()
+        if self.owns_cases and self.cases is not None:
+            self.cases.close()
 
     def due_at(self, profile_id: str, day: date) -> datetime:
         """When the digest of ``day`` is due: the next day at the profile's send time, city time."""

@@ -19,21 +19,23 @@ import click
 from hpmon.settings import Settings
 
 if TYPE_CHECKING:
-    from alerts.digest.collect import CaseState, QueueCounter
     from alerts.digest.service import DigestService, SendResult
     from index.backend import Backend
+    from index.cases import CaseStore
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf", "md")
 
 
-def digest_service(settings: Settings, *, backend: Backend | None = None, queue_counter: QueueCounter | None = None,
-                   case_state: CaseState | None = None) -> DigestService:
+def digest_service(settings: Settings, *, backend: Backend | None = None,
+                   cases: CaseStore | None = None) -> DigestService:
     """The digest service wired from the settings: index, city time zone and name, taxonomy,
-    profiles (``config_dir/digests.yaml``), the log in ``app_db_path``, SMTP and recipient lists.
-    ``queue_counter``/``case_state`` come from the case store once it exists (None: shown as "—")."""
+    profiles (``config_dir/digests.yaml``), the log and the rebuttal case store in ``app_db_path``
+    (case states and queue counts, through ``alerts.digest.inputs.case_inputs`` as in the web
+    preview), SMTP and recipient lists."""
     from alerts.digest.i18n import load_taxonomy
+    from alerts.digest.inputs import open_case_store
     from alerts.digest.log import DigestLog
     from alerts.digest.profiles import load_profiles
     from alerts.digest.service import DigestService
@@ -47,7 +49,7 @@ def digest_service(settings: Settings, *, backend: Backend | None = None, queue_
         log=DigestLog(settings.app_db_path),
         timezone=city.timezone, city=dict(city.display_name) or {"vi": city.id}, base_url=settings.base_url,
         taxonomy=taxonomy, recipients=settings.recipients, smtp=smtp_config(settings),
-        queue_counter=queue_counter, case_state=case_state,
+        cases=cases or open_case_store(settings.app_db_path), owns_cases=cases is None,
     )
 
 

@@ -63,7 +63,7 @@ def run_digest_job(settings: Settings, now: datetime | None = None) -> int:
     sent = 0
     for result in send_due_digests(settings, now or utcnow()):
         status = getattr(result, "status", "?")
-        logger.info("digest %s of %s: %s", getattr(result, "profile_id", "?"), getattr(result, "day", "?"), status,
+        logger.info("digest %s of %s: %s", getattr(result, "profile", "?"), getattr(result, "day", "?"), status,
                     extra={"job": "digest"})
         sent += status == "sent"
     return sent

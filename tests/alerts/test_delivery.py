@@ -41,7 +41,7 @@ def test_an_alert_mail_is_vietnamese_with_plain_and_html_parts_and_every_fact(se
     assert mail["Subject"] == "[hpmon · CAO] Chủ quyền biển đảo trên báo nước ngoài: 三沙市与越南海防市渔船纠纷"
     for text in (plain, html):
         assert "三沙市与越南海防市渔船纠纷" in text  # the title in its original language
-        assert "tiếng Trung" in text and "南海观察" in text and "Trung Quốc" in text
+        assert "Tiếng Trung" in text and "南海观察" in text and "Trung Quốc" in text
         assert "Tên gọi gây tranh chấp" in text  # the risk reason, by its Vietnamese name
         assert f"{BASE_URL}/articles/zh-sansha" in text
     assert "Tiêu đề (nguyên văn)" in plain and "Lý do đánh giá rủi ro" in plain

@@ -19,7 +19,7 @@ def used_keys() -> set[str]:
     keys |= {f"metric.{m}" for m in METRICS} | {f"purpose.{p}" for p in PURPOSES}
     keys |= {f"section.{s}" for s in SECTIONS}
     keys |= {f"breakdown.{b}" for b in BREAKDOWNS} | {f"breakdown.{b}.column" for b in BREAKDOWNS}
-    keys |= {f"risk_level.{lvl}" for lvl in ("low", "medium", "high")}
+    keys |= {"flag.other", "risk.other", "case.unknown"}
     keys |= {f"chart.{c}" for c in ("volume_scope", "volume_sentiment", "topics", "countries", "languages")}
     return keys
 

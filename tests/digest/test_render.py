@@ -100,23 +100,28 @@ def test_sensitive_items_show_risk_reasons_and_case_state(sotttt):
     items = page(sotttt).xpath("//table[contains(@class,'flagged')]")
     assert [i.get("data-article") for i in items] == ["s3", "s5"]
     first, second = text(items[0]), text(items[1])
-    assert "72,0/100" in first and "(cao)" in first
+    assert "72/100 (cao)" in first  # alerts.i18n.format_risk, as on the web and in alerts
     assert "Chủ đề nhạy cảm «Chủ quyền lãnh thổ»" in first and "Xisha Islands" in first and "南海" in first
     assert "Tên gọi gây tranh chấp" in first
-    assert "đang soạn phản hồi" in first          # case_state("s3") == "drafting"
-    assert "chưa mở hồ sơ" in second and "watch" in second and "45,0/100" in second
+    assert "Đang soạn phản bác" in first          # case_state("s3") == "drafting", named as on the case pages
+    assert "Sắc thái tiêu cực: xác suất 91" in first and "(p=" not in first
+    assert "chưa mở hồ sơ" in second and "Theo dõi quốc gia" in second and "45/100 (trung bình)" in second
+    assert "watch" not in second
 
 
 def test_topic_sections_count_the_day_and_the_day_before(sotttt):
     blocks = {b.get("data-topic"): text(b) for b in page(sotttt).xpath("//div[@class='topic-block']")}
     assert list(blocks) == ["investment", "port_logistics", "tourism_culture", "promotion_events", "sovereignty",
-                            "rights_religion_ethnicity", "national_watch"]
-    assert "0 bài trong ngày" in blocks["national_watch"]  # the fixture day has no watch coverage
+                            "rights_religion_ethnicity"]
+    # the fixture day has no watch coverage: no "0 bài" block, one line naming the empty sections
+    assert "0 bài trong ngày" not in text(page(sotttt))
+    empty = page(sotttt).xpath("//div[@class='topics-empty']")
+    assert len(empty) == 1 and "Theo dõi quốc gia" in text(empty[0])
     assert "4 bài trong ngày (hôm trước: 3)" in blocks["investment"]
     assert "2 bài trong ngày (hôm trước: 1)" in blocks["promotion_events"]  # lễ hội / festival; hội chợ
     assert "Lễ hội Hoa Phượng Đỏ 2025" in blocks["promotion_events"]
     assert "1 bài trong ngày (hôm trước: 0)" in blocks["sovereignty"]
-    assert "cần theo dõi, phản hồi" in blocks["sovereignty"] and "hình ảnh thành phố" in blocks["investment"]
+    assert "cần theo dõi, phản bác" in blocks["sovereignty"] and "hình ảnh thành phố" in blocks["investment"]
 
 
 def test_appendix_lists_every_article_of_the_local_day_grouped_by_topic(sotttt):
@@ -160,7 +165,8 @@ def test_charts_are_cid_images_in_mail_and_data_uris_in_files(sotttt):
 def test_english_digest_uses_the_english_catalogue_and_number_format(backend, profiles, taxonomy):
     digest = build(backend, profiles, taxonomy, "sotttt", lang="en")
     doc = page(digest)
-    assert "Press digest on Hai Phong" in text(doc) and "Monday, November 24, 2025" in text(doc)
+    assert "Press digest on Hai Phong" in text(doc) and "24 November 2025" in text(doc)
+    assert "For internal use" in text(doc) and "Lưu hành" not in text(doc)
     assert headline(doc)["foreign_share"] == ("50.0%", "33.3%", "4.8%")
     assert "Investment and economy" in text(doc) and "4 outlets" in text(doc) and "1 outlet" in text(doc)
     assert digest.subject == "Press digest on Hai Phong, 2025-11-24 — Department of Information and Communications"
@@ -183,7 +189,7 @@ def test_markdown_has_the_headline_table_and_every_section(sotttt):
     md = sotttt.markdown({c.id: f"{c.id}.png" for c in sotttt.charts})
     assert "| Số bài báo | **12** | 6 | 4,9 |" in md
     for heading in ("## Số liệu chính", "## Biểu đồ", "## Các câu chuyện nổi bật", "## Tin nhạy cảm",
-                    "## Theo lĩnh vực", "## Phụ lục"):
+                    "## Theo chủ đề", "## Phụ lục"):
         assert heading in md
     assert "![Số bài mỗi ngày \\(30 ngày\\): trong nước và nước ngoài](volume_scope.png)" in md
     assert f"]({BASE_URL}/articles/s1a)" in md

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from alerts.digest.i18n import load_taxonomy
+from alerts.digest.inputs import case_inputs
 from alerts.digest.log import DigestLog
 from alerts.digest.profiles import ProfileError, load_profiles
 from alerts.digest.render import build_digest
@@ -69,15 +70,12 @@ def preview(request: Request, profile_id: str, day: str = "") -> Response:
     profile = profiles.get(profile_id)
     if profile is None:
         raise HTTPException(404)
-    cases = ctx.services.get("cases")
-
-    def case_state(article_id: str) -> str | None:
-        case = cases.case_for_article(article_id) if cases is not None else None
-        return case.state if case is not None else None
-
+    # the same inputs as `hpmon digest` and the scheduled send: case states and queue counts
+    inputs = case_inputs(ctx.services.get("cases"), ctx.timezone)
     digest = build_digest(ctx.backend, profile, _day(day, ctx.timezone), timezone=ctx.timezone,
                           city=ctx.city_name, base_url=ctx.settings.base_url,
                           taxonomy=load_taxonomy(ctx.settings.config_dir / "topics.yaml"),
-                          case_state=case_state if cases is not None else None, lang=request.state.lang)
+                          case_state=inputs.case_state, queue_counter=inputs.queue_counter,
+                          lang=request.state.lang)
     return HTMLResponse(digest.html("file"), headers={"Content-Security-Policy": PREVIEW_CSP,
                                                       "X-Frame-Options": "SAMEORIGIN"})
