@@ -166,8 +166,15 @@ def test_hostile_sitemaps_give_a_reason_and_never_raise():
     assert "https://a.vn/3-broken" in pages
 
 
+def test_a_bad_byte_in_the_xml_declaration_does_not_lose_the_feed():
+    # feedparser raised on it; the bytes are decoded before feedparser now
+    body = (b'<?xml version="1.0" encoding="utf-8\xff"?><rss version="2.0"><channel><item><title>x</title>'
+            b"<link>https://a.vn/1</link></item></channel></rss>")
+    reading = read_feed(body, url="https://a.vn/feed", content_type="text/xml")
+    assert reading.error is None and [e.link for e in reading.entries] == ["https://a.vn/1"]
+
+
 @pytest.mark.parametrize("body", [
-    b'<?xml version="1.0" encoding="utf-8\xff"?><rss><channel><item><title>x</title></item></channel></rss>',
     b'<rss version="2.0"><channel><image><height>1</height></height></image>'
     b"<item><link>https://a.vn/1</link></item></channel></rss>",
 ])
