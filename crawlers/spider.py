@@ -185,7 +185,8 @@ class SourcesSpider(scrapy.Spider):
             self._listing_ok(source)
             return
         reading = read_feed(response.body, url=response.url,
-                            content_type=response.headers.get("Content-Type", b"").decode("latin-1"))
+                            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+                            timezone=source.tzinfo)
         if reading.error:
             self._fail(source, response.url, reading.error, reading.detail, listing=True)
             return
