@@ -17,7 +17,7 @@ Scores (per page, then the share of pages):
   expected summary + section headlines + paragraphs; trafilatura-eval, upstream
   ``eval_common.py`` counting summed over pages (a "with" snippet found = TP, missing = FN, a
   "without" snippet found = FP), F1 of the sums;
-- title exact: equal after NFC and whitespace collapse;
+- title exact: equal after NFC, dropping invisible format characters and collapsing whitespace;
 - authors exact: the same set of names after NFC, whitespace collapse and case-folding, on pages
   that name authors; "no invented author": no author returned on pages that name none;
 - day right: the calendar day of the publication in the ground truth's own offset (or, zone-less,
@@ -68,6 +68,7 @@ class Result:
     title: str = ""
     authors: list[str] = field(default_factory=list)
     published: datetime | date | None = None
+    published_local: datetime | None = None  # as the page stated it (its own offset)
     date_source: str | None = None
     text: str = ""
     error: str | None = None
@@ -166,6 +167,7 @@ def run_hpmon(html: str, page: Page) -> Result:
     if isinstance(extracted, Dropped):
         return Result(error=str(extracted))
     return Result(title=extracted.title, authors=list(extracted.authors), published=extracted.published_at,
+                  published_local=getattr(extracted, "published_local", None),
                   date_source=getattr(extracted, "date_source", None), text=extracted.text)
 
 
@@ -189,7 +191,9 @@ def run_trafilatura(html: str, page: Page) -> Result:
 
 
 def norm(text: str | None) -> str:
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text or "")).strip()
+    """NFC, invisible format characters (soft hyphen, zero-width space) dropped, whitespace collapsed."""
+    text = "".join(c for c in unicodedata.normalize("NFC", text or "") if unicodedata.category(c) != "Cf")
+    return _SPACE.sub(" ", text).strip()
 
 
 def author_set(names: list[str]) -> set[str]:
@@ -253,8 +257,10 @@ def score_page(page: Page, r: Result, local_zone: str) -> dict[str, Any]:
         expected, day = _expected_time(page.published)
         if day is not None:
             pred = r.published
-            if isinstance(pred, datetime) and pred.tzinfo is not None and expected is None:
-                pred = pred.astimezone(ZoneInfo(local_zone))  # zone-less truth: local time of the source
+            if expected is None and r.published_local is not None:
+                pred = r.published_local  # zone-less truth: the day as the page states it
+            elif isinstance(pred, datetime) and pred.tzinfo is not None and expected is None:
+                pred = pred.astimezone(ZoneInfo(local_zone))  # else the local day of the source
             s["day_right"] = pred is not None and _day_of(pred, expected) == day
         if expected is not None:
             ok = isinstance(r.published, datetime) and r.published.tzinfo is not None \

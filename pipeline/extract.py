@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import html as html_lib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import charset_normalizer
@@ -89,6 +93,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         m = _META_CHARSET.search(body[:8192])
         if m:
             codec, how = _codec(m.group(1).decode("ascii", "replace")), "meta"
+            if codec == "cp1252" and max(body, default=0) >= 0x80 and _try(body, "utf-8") is not None:
+                codec = "utf-8"  # UTF-8 bytes under a Latin-1 declaration: the declaration is stale
             text = _try(body, codec)
     if text is None:
         codec, how = "utf-8", "utf-8"
@@ -121,95 +127,539 @@ class Extracted:
     text: str
     lead: str = ""
     authors: list[str] = field(default_factory=list)
-    published_at: datetime | None = None
+    published_at: datetime | None = None  # UTC
     site_name: str | None = None
     canonical_url: str | None = None
     html_lang: str | None = None
     published_has_time: bool = False  # the page gave the time of day, not only the date
+    # where the publication time came from: "json-ld", "meta:<name>", "itemprop", "time-element",
+    # "htmldate" (process.py adds "feed" / "sitemap" when a listing's time wins); None: no date
+    date_source: str | None = None
+    published_local: datetime | None = None  # the same instant in the offset the page stated (or the source's zone)
 
 
 _HTML_LANG = re.compile(r"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
 
+# --- publication time -------------------------------------------------------------------------
+#
+# Order of trust (docs/extraction.md): a value that states its zone beats one that does not,
+# structured data beats htmldate's guess, and the page beats the listing that linked to it.
+#   1. zoned time from JSON-LD ``datePublished`` of the page's article, or from the Open Graph
+#      ``article:published_time`` family
+#   2. zoned time from other metadata (``pubdate``, Dublin Core, ``itemprop=datePublished``, <time>)
+#   3. a zone-less time of day from any of those, read in the SOURCE's zone
+#   4. a date without time of day from any of those (midnight in the source's zone)
+#   5. htmldate (fast search during extraction; its extensive search only when 1-4 found nothing)
+#   6. the feed's or sitemap's time for the link (process.py; it refines a bare date of the same day)
+# Within a rank, JSON-LD comes before meta tags, and meta tags in the order of _PUBLISHED_KEYS.
+
+# Metadata naming the publication time, in the order they are trusted; the first four are rank 1.
+_PUBLISHED_KEYS = ("article:published_time", "og:published_time", "og:article:published_time",
+                   "article.published", "datepublished", "parsely-pub-date", "sailthru.date", "pubdate",
+                   "publishdate", "publish-date", "publish_date", "publication_date", "article:published",
+                   "dc.date.issued", "dcterms.issued", "dcterms.created", "dc.date", "cxenseparse:recs:publishtime",
+                   "date", "citation_publication_date")
+_RANK1_META = frozenset(_PUBLISHED_KEYS[:4])
+_ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle", "satiricalarticle", "blogposting",
+    "liveblogposting", "socialmediaposting", "report", "scholarlyarticle", "techarticle", "videoobject",
+})
+_EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+_ISO_SHAPE = re.compile(r"^\s*(\d{4})-?(\d{2})-?(\d{2})(?:[T ]\s*(\d{1,2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?"
+                        r"\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2}|UTC|GMT)?\s*$", re.I)
+
+
+@dataclass
+class _When:
+    value: datetime  # aware: stated zone, or the source's zone attached
+    zoned: bool
+    has_time: bool
+    origin: str
+
+    @property
+    def rank(self) -> int:
+        if self.zoned and self.has_time:
+            return 1 if self.origin == "json-ld" or self.origin.removeprefix("meta:") in _RANK1_META else 2
+        return 3 if self.has_time else 4
+
+
+def _parse_when(value: object, tz: ZoneInfo, origin: str) -> _When | None:
+    """A date-time string as the page wrote it: ISO 8601 (basic or extended, ``Z``, ``+0700``,
+    ``+07``, ``UTC``), RFC 822, or seconds/milliseconds since the epoch. A value without zone is
+    put in ``tz``; a date alone is midnight there."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()
+                                             and len(value.strip()) in (10, 13)):
+        number = float(value)
+        try:
+            dt = datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return _valid(_When(dt, True, True, origin))
+    if not isinstance(value, str) or not value.strip():
+        return None
+    m = _ISO_SHAPE.match(value)
+    if m:
+        year, month, day, hour, minute, second, fraction, zone = m.groups()
+        try:
+            dt = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                          int((fraction or "0")[:6].ljust(6, "0")))
+        except ValueError:
+            return None
+        has_time = hour is not None
+        if zone:
+            zone = zone.upper()
+            if zone in ("Z", "UTC", "GMT"):
+                offset = timedelta(0)
+            else:
+                digits = zone[1:].replace(":", "")
+                offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+                offset = -offset if zone[0] == "-" else offset
+            if offset >= timedelta(hours=24):
+                return None
+            return _valid(_When(dt.replace(tzinfo=dt_timezone(offset)), True, has_time, origin))
+        return _valid(_When(dt.replace(tzinfo=tz), False, has_time, origin))
+    try:
+        dt = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    zoned = dt.tzinfo is not None and not re.search(r"-0000\s*$", value)
+    return _valid(_When(dt if dt.tzinfo else dt.replace(tzinfo=tz), zoned, True, origin))
+
+
+def _valid(when: _When) -> _When | None:
+    if when.value < _EARLIEST or when.value > datetime.now(UTC) + timedelta(days=2):
+        return None
+    return when
+
 
 def _parse_date(value: str | None, tz: ZoneInfo) -> datetime | None:
-    if not value:
-        return None
+    when = _parse_when(value, tz, "")
+    return when.value.astimezone(UTC) if when else None
+
+
+# --- reading the page's structured data -------------------------------------------------------
+
+
+@dataclass
+class _PageMeta:
+    meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property/itemprop -> contents
+    ld_article: dict | None = None  # the JSON-LD object of the page's article
+    ld_objects: list[dict] = field(default_factory=list)  # every JSON-LD object (for @id references)
+    itemprop_published: list[str] = field(default_factory=list)
+    time_elements: list[str] = field(default_factory=list)  # <time pubdate> / <time itemprop> datetimes
+    title: str = ""
+    h1s: list[str] = field(default_factory=list)
+    rel_authors: list[str] = field(default_factory=list)
+
+
+def _ld_types(obj: dict) -> set[str]:
+    t = obj.get("@type")
+    types = t if isinstance(t, list) else [t]
+    return {str(x).lower().rsplit("/", 1)[-1] for x in types if x}
+
+
+def _ld_walk(data: object, out: list[dict], depth: int = 0) -> None:
+    """Top-level objects, ``@graph`` members and list items (not nested properties)."""
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for item in data:
+            _ld_walk(item, out, depth + 1)
+    elif isinstance(data, dict):
+        out.append(data)
+        if "@graph" in data:
+            _ld_walk(data["@graph"], out, depth + 1)
+        main = data.get("mainEntity")
+        if isinstance(main, dict):
+            _ld_walk(main, out, depth + 1)
+
+
+def _load_json(text: str) -> object:
+    text = text.strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
     try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    try:  # several objects one after another, or trailing junk
+        decoder = json.JSONDecoder(strict=False)
+        obj, _ = decoder.raw_decode(text)
+        return obj
     except ValueError:
         return None
-    if dt.tzinfo is None:  # a date or a local time without zone: the city's time
-        dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(UTC)
 
 
-_META_TAG = re.compile(r"<meta\b[^>]{0,2000}>", re.I)
-_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
-_HAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-# Metadata naming the publication time, in the order they are trusted.
-_PUBLISHED_KEYS = ("article:published_time", "og:published_time", "datepublished", "parsely-pub-date",
-                   "sailthru.date", "pubdate", "publishdate", "publish-date", "dc.date.issued", "dcterms.issued")
+def _text_of(element) -> str:
+    try:
+        return _SPACE.sub(" ", element.text_content()).strip()
+    except ValueError:
+        return ""
+
+
+def _read_page(tree, url: str | None) -> _PageMeta:
+    pm = _PageMeta()
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        content = el.get("content")
+        if key and content and content.strip():
+            pm.meta.setdefault(key, []).append(content.strip())
+    objects: list[dict] = []
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+            _ld_walk(_load_json(script.text), objects)
+    pm.ld_objects = objects
+    articles = [o for o in objects if _ld_types(o) & _ARTICLE_TYPES]
+    if url and len(articles) > 1:  # several articles (related stories): the one of this page
+        bare = url.split("?")[0].split("#")[0].rstrip("/")
+
+        def own(o: dict) -> bool:
+            links = [o.get("url"), o.get("@id"), o.get("mainEntityOfPage")]
+            links = [x.get("@id") if isinstance(x, dict) else x for x in links]
+            return any(isinstance(x, str) and x.split("?")[0].split("#")[0].rstrip("/") == bare for x in links)
+
+        articles = [o for o in articles if own(o)] or articles
+    pm.ld_article = articles[0] if articles else None
+    if pm.ld_article is None:  # a WebPage carrying the article's fields
+        pages = [o for o in objects if _ld_types(o) & {"webpage", "itempage"} and o.get("headline")]
+        pm.ld_article = pages[0] if pages else None
+    for el in tree.xpath('//*[@itemprop="datePublished"][not(self::meta)]'):
+        value = el.get("datetime") or el.get("content")
+        if value:
+            pm.itemprop_published.append(value)
+    for el in tree.xpath("//time[@pubdate][@datetime]"):
+        pm.time_elements.append(el.get("datetime"))
+    title = tree.find(".//title")
+    pm.title = _text_of(title) if title is not None else ""
+    pm.h1s = [t for t in (_text_of(h) for h in tree.iter("h1")) if t][:5]
+    for el in tree.xpath('//a[@rel="author"] | //link[@rel="author"][@title]'):
+        name = el.get("title") if el.tag == "link" else _text_of(el)
+        if name:
+            pm.rel_authors.append(name)
+    return pm
+
+
+def _ld_values(obj: dict | None, key: str) -> list:
+    if not obj:
+        return []
+    value = obj.get(key)
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _published_candidates(pm: _PageMeta, tz: ZoneInfo) -> list[_When]:
+    found: list[_When] = []
+    for value in _ld_values(pm.ld_article, "datePublished")[:1]:
+        when = _parse_when(value, tz, "json-ld")
+        if when:
+            found.append(when)
+    for key in _PUBLISHED_KEYS:
+        for value in pm.meta.get(key, [])[:1]:
+            when = _parse_when(value, tz, f"meta:{key}")
+            if when:
+                found.append(when)
+    for value in pm.itemprop_published[:1]:
+        when = _parse_when(value, tz, "itemprop")
+        if when:
+            found.append(when)
+    for value in pm.time_elements[:1]:
+        when = _parse_when(value, tz, "time-element")
+        if when:
+            found.append(when)
+    return found
+
+
+def _best_published(candidates: list[_When]) -> _When | None:
+    # sorted() is stable: within a rank the order of _published_candidates (the order of trust)
+    return min(candidates, key=lambda w: w.rank) if candidates else None
 
 
 def page_published_time(html: str, tz: ZoneInfo) -> datetime | None:
-    """The publication time (with the time of day) the page's metadata states — Open Graph /
-    article meta tags, then JSON-LD ``datePublished`` — or None when none gives a time of day.
-    trafilatura and htmldate keep only the date; the time tells which of two copies came first."""
-    head = html[:100_000]
-    found: dict[str, str] = {}
-    for tag in _META_TAG.findall(head):
-        attributes = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-                      for m in _ATTRIBUTE.finditer(tag)}
-        key = (attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or "").lower()
-        if key in _PUBLISHED_KEYS and attributes.get("content"):
-            found.setdefault(key, attributes["content"])
-    candidates = [found[k] for k in _PUBLISHED_KEYS if k in found] + _JSON_LD_PUBLISHED.findall(html[:300_000])
-    for value in candidates:
-        if _HAS_TIME.match(value.strip()):
-            parsed = _parse_date(value, tz)
-            if parsed is not None:
-                return parsed
-    return None
+    """The publication time (with the time of day, UTC) that the page's structured data states,
+    by the order of trust above, or None when none gives a time of day."""
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return None
+    timed = [w for w in _published_candidates(_read_page(tree, None), tz) if w.has_time]
+    best = _best_published(timed)
+    return best.value.astimezone(UTC) if best else None
+
+
+def _htmldate(html_or_tree, url: str | None, tz: ZoneInfo, extensive: bool) -> _When | None:
+    try:
+        value = find_date(html_or_tree, url=url, extensive_search=extensive, original_date=True,
+                          outputformat=_HTMLDATE_FORMAT)
+    except Exception:  # htmldate on hostile markup
+        return None
+    return _from_htmldate(value, tz)
+
+
+_HTMLDATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
+def _from_htmldate(value: str | None, tz: ZoneInfo) -> _When | None:
+    when = _parse_when(value, tz, "htmldate")
+    if when is None:
+        return None
+    if when.value.timetz().replace(tzinfo=None) == datetime.min.time() and not when.zoned:
+        when.has_time = False  # htmldate prints midnight for a date without time of day
+    return when
+
+
+# --- titles -----------------------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# Separators between a headline and a site or section name.
+_CJK_CHAR = "\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef"
+_TITLE_SEPARATOR = re.compile(rf"\s+[|\-–—·•»~]\s+|\s*[|｜ㅣ│]\s*|\s*：\s*|\s+-(?=\S)|(?<=\S)-\s+"
+                              rf"|(?<=[{_CJK_CHAR}])-(?=[{_CJK_CHAR}])")
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _clean_text(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    return _SPACE.sub(" ", _INVISIBLE.sub("", html_lib.unescape(value))).strip()
+
+
+def _key(text: str) -> str:
+    return _NON_ALNUM.sub("", text.casefold())
+
+
+def _site_keys(pm: _PageMeta, url: str | None, sitename: str | None) -> set[str]:
+    names = [*pm.meta.get("og:site_name", []), *pm.meta.get("application-name", []),
+             *pm.meta.get("apple-mobile-web-app-title", []), *pm.meta.get("twitter:site", []), sitename or ""]
+    for obj in pm.ld_objects:
+        if _ld_types(obj) & {"organization", "newsmediaorganization", "website"} and isinstance(obj.get("name"), str):
+            names.append(obj["name"])
+    for publisher in _ld_values(pm.ld_article, "publisher"):
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            names.append(publisher["name"])
+    keys = {_key(_clean_text(n).lstrip("@")) for n in names}
+    if url:
+        host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0].lower().removeprefix("www.")
+        if host:
+            keys.add(_key(host))
+            labels = host.split(".")
+            main = labels[-3] if len(labels) >= 3 and len(labels[-2]) <= 3 else labels[-2] if len(labels) >= 2 else ""
+            if len(main) >= 3:
+                keys.add(_key(main))
+    return {k for k in keys if len(k) >= 2}
+
+
+def _is_site(segment: str, site_keys: set[str]) -> bool:
+    key = _key(segment)
+    if not key:
+        return False
+    for site in site_keys:
+        if key == site or (len(site) >= 4 and len(key) >= 4 and (key.startswith(site) or site.startswith(key)
+                                                                  or key.endswith(site))):
+            return True
+    return False
+
+
+def clean_title(title: str, site_keys: set[str], headings: list[str] = ()) -> str:
+    """A headline without the site's name (and, when the page's own heading says so, without the
+    section name) before or after a separator: "Headline - Site", "Site | Section | Headline",
+    "見出し：新聞社"."""
+    title = _clean_text(title)
+    if not title:
+        return ""
+    parts = _TITLE_SEPARATOR.split(title)
+    seps = _TITLE_SEPARATOR.findall(title)
+    if len(parts) == 1:
+        return title
+    heading_keys = {_key(h) for h in headings if len(_key(h)) >= 4}
+    # the page's own heading equal to most of the title: that run of segments is the headline
+    for i in range(len(parts)):
+        for j in range(len(parts), i, -1):
+            if (i, j) == (0, len(parts)):
+                continue
+            run = parts[i] + "".join(seps[k] + parts[k + 1] for k in range(i, j - 1))
+            if _key(run) in heading_keys and len(_key(run)) >= 0.5 * len(_key(title)):
+                return run.strip()
+    start, end = 0, len(parts)
+    while end - start > 1 and _is_site(parts[end - 1], site_keys):
+        end -= 1
+    while end - start > 1 and _is_site(parts[start], site_keys):
+        start += 1
+    if (start, end) == (0, len(parts)):
+        return title
+    return (parts[start] + "".join(seps[k] + parts[k + 1] for k in range(start, end - 1))).strip()
+
+
+def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
+    headline = next((t for t in map(_clean_text, _ld_values(pm.ld_article, "headline")) if t), "")
+    candidates = [headline, *pm.meta.get("og:title", [])[:1], *pm.meta.get("twitter:title", [])[:1], pm.title,
+                  fallback or ""]
+    cleaned_all = [clean_title(c, site_keys, pm.h1s) for c in candidates]
+    heading_keys = {_key(h) for h in pm.h1s}
+    for cleaned in cleaned_all:  # the candidate the page's visible heading confirms
+        if cleaned and _key(cleaned) in heading_keys:
+            return cleaned
+    for cleaned in cleaned_all:
+        if cleaned:
+            if cleaned.endswith(("…", "...")):  # a shortened headline: a longer candidate that starts like it
+                stem = _key(cleaned.rstrip(".… "))
+                longer = [c for c in cleaned_all if len(c) > len(cleaned) and _key(c).startswith(stem)]
+                if longer:
+                    return longer[0]
+            return cleaned
+    return ""
+
+
+# --- authors ----------------------------------------------------------------------------------
+
+_BYLINE_PREFIX = re.compile(
+    r"^(?:(?:written\s+)?by|von|par|por|di|da|door|av|af|przez|от|від|bởi|tác\s+giả|autor(?:in)?|auteur|author|"
+    r"text|texto|testo|reporter|reportage|redaktion|redacción:|editor|责任编辑|编辑|作者|記者|记者|文|撰文|기자|"
+    r"view\s+all\s+posts\s+by|posts\s+by|more\s+by|articles\s+by)\s*[:：/／|]?\s+|^(?:责任编辑|编辑|作者|文|撰文|記者|记者)\s*[:：/／]\s*",
+    re.I)
+_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|논설위원|記者|记者|特派員|特派员|編集委員|通讯员|報導|报道)$")
+_INITIALS = re.compile(r"\s*\([\w.]{1,5}\)$")  # "Jane Doe (jd)": the by-line's initials
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||/|,|，|、|\s(?:and|und|og|och|et|y|e|i|en|und|và|ve|и|та|ja|és|a)\s|&)\s*",
+                           re.I)
+_PHOTO_CREDIT = re.compile(r"^(?:photo|photos|foto|fotos|фото|ảnh|写真|图片|圖片|图|圖|사진|bild|picture|image|video)"
+                           r"(?:\b|\s|:|/)", re.I)
+_NOT_A_NAME = re.compile(r"^(?:null|none|undefined|admin|administrator|unknown|anonymous|staff|name|author|autor|"
+                         r"redazione|user|guest|editor|webmaster)$", re.I)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}")
+
+
+def _person_names(value: object, by_id: dict[str, dict]) -> list[tuple[str, bool]]:
+    """(name, is_organization) pairs from a JSON-LD ``author`` value."""
+    out: list[tuple[str, bool]] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            out.append((item, False))
+        elif isinstance(item, dict):
+            if "name" not in item and isinstance(item.get("@id"), str):
+                item = by_id.get(item["@id"], item)
+            name = item.get("name")
+            if isinstance(name, list):
+                name = " ".join(str(n) for n in name)
+            if not isinstance(name, str) and (item.get("givenName") or item.get("familyName")):
+                name = f"{item.get('givenName') or ''} {item.get('familyName') or ''}"
+            if isinstance(name, str):
+                out.append((name, bool(_ld_types(item) & {"organization", "newsmediaorganization"})))
+    return out
+
+
+def _looks_like_name(name: str) -> bool:
+    if not name or len(name) > 60 or _NOT_A_NAME.match(name) or _PHOTO_CREDIT.match(name):
+        return False
+    if re.search(r"https?://|www\.|@|facebook\.com|twitter\.com|/", name) or _DATE_LIKE.search(name):
+        return False
+    if name.isdigit() or re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", name):  # ids and URL slugs
+        return False
+    words = name.split()
+    if len(words) > 5:
+        return False
+    # more lower-case words than capitalised ones: a phrase, not a name
+    return bool(_CJK.search(name)) or len(words) <= 2 or sum(w[:1].islower() for w in words) <= len(words) // 2
+
+
+def split_authors(value: str) -> list[str]:
+    """One by-line to names: "By X and Y", "X, Y & Z", "Von X und Y", "Bởi X", "文／X", "X 기자"."""
+    value = _clean_text(value)
+    value = _BYLINE_PREFIX.sub("", value).strip()
+    names = []
+    for part in _AUTHOR_SPLIT.split(value):
+        part = _BYLINE_PREFIX.sub("", part.strip(" .,:;-–—")).strip()
+        part = _ROLE_SUFFIX.sub("", _INITIALS.sub("", part)).strip()
+        if part:
+            names.append(part)
+    return names
+
+
+def _authors(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> list[str]:
+    """Authors from structured data first (JSON-LD ``author`` of the article, then author meta
+    tags, then ``rel=author``), trafilatura's by-line last and only for names of two or more
+    words (or CJK names). A publisher named as author beside a person is dropped; an empty list
+    when the page names none."""
+    by_id = {o["@id"]: o for o in pm.ld_objects if isinstance(o.get("@id"), str) and "name" in o}
+    sources: list[list[str]] = []
+    ld = _person_names(pm.ld_article.get("author") if pm.ld_article else None, by_id)
+    sources.append([n for n, _ in ld])
+    for key in ("parsely-author", "sailthru.author", "byl", "article:author", "og:article:author", "author",
+                "dc.creator", "dcterms.creator", "cxenseparse:author"):
+        if pm.meta.get(key):
+            sources.append(pm.meta[key])
+    sources.append(pm.rel_authors)
+    publisher_only: list[str] = []
+    for raw in sources:
+        names = _usable(raw, site_keys)
+        if names and not all(_is_site(n, site_keys) for n in names):
+            return names
+        publisher_only = publisher_only or names
+    names = [n for n in _usable(re.split(r";", fallback or ""), site_keys)
+             if (len(n.split()) >= 2 or _CJK.search(n)) and not _is_site(n, site_keys)]
+    return names or publisher_only  # the publisher, when the page names it as the author and no one else
+
+
+def _usable(raw: list[str], site_keys: set[str]) -> list[str]:
+    names: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        # a by-line with "name, description, outlet": keep what reads as names
+        for name in split_authors(value) if isinstance(value, str) else []:
+            if _looks_like_name(name) and name.casefold() not in seen:
+                seen.add(name.casefold())
+                names.append(name)
+    persons = [n for n in names if not _is_site(n, site_keys)]
+    return persons or names
+
+
+# --- the article ------------------------------------------------------------------------------
 
 
 def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: int = 80) -> Extracted | Dropped:
     """The article in a page: main text without boilerplate (trafilatura), title, authors,
-    publication date (htmldate when trafilatura finds none), site name and canonical URL.
-    Dates without a zone are read in ``timezone`` (the city's)."""
-    tz = ZoneInfo(timezone)
+    publication time (by the order of trust above) and where it came from, site name and
+    canonical URL. Times without a zone are read in ``timezone`` — the source's zone (process.py
+    passes the source's, else the city's)."""
     try:
+        tz = ZoneInfo(timezone)
+    except (ValueError, KeyError):
+        tz = ZoneInfo("UTC")
+    try:
+        tree = trafilatura.load_html(html)
+        if tree is None:
+            return Dropped("extract", "no_text", "no HTML document in the page")
+        pm = _read_page(tree, url)  # before trafilatura: it prunes the tree it is given
+        candidates = _published_candidates(pm, tz)
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            date_extraction_params={"extensive_search": True, "original_date": True,
-                                    "outputformat": "%Y-%m-%dT%H:%M:%S"},
+            tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            date_extraction_params={"extensive_search": False, "original_date": True,
+                                    "outputformat": _HTMLDATE_FORMAT},
         )
     except Exception as exc:  # trafilatura raises assorted errors on hostile markup
         return Dropped("extract", "extraction_error", f"{type(exc).__name__}: {exc}")
     text = (doc.text or "").strip() if doc else ""
     if len(text) < min_chars:
         return Dropped("extract", "no_text", f"no article text found ({len(text)} characters)")
-    published = _parse_date(doc.date, tz)
-    if published is None:
-        try:
-            published = _parse_date(find_date(html, extensive_search=True, original_date=True), tz)
-        except Exception:  # htmldate on hostile markup
-            published = None
-    published_has_time = False
-    timed = page_published_time(html, tz)
-    if timed is not None and (published is None or timed.astimezone(tz).date() == published.astimezone(tz).date()):
-        published, published_has_time = timed, True
-    authors = [a.strip() for a in re.split(r";|\s&\s|,\s(?=[A-ZÀ-Ỹ])", doc.author or "") if a.strip()]
+    best = _best_published(candidates)
+    if best is None or not best.has_time:
+        found = _from_htmldate(doc.date, tz)
+        if found is None and best is None:  # nothing else: htmldate's extensive search
+            found = _htmldate(html, url, tz, extensive=True)
+        if found is not None and (best is None or (found.has_time and found.value.date() == best.value.date())):
+            best = found  # htmldate gives a time of day to a structured date of the same day
+    site_keys = _site_keys(pm, url, doc.sitename)
     description = (doc.description or "").strip()
     lang_match = _HTML_LANG.search(html[:4096])
     return Extracted(
-        title=(doc.title or "").strip(),
+        title=_title(pm, site_keys, doc.title),
         text=unicodedata.normalize("NFC", text),
         lead=unicodedata.normalize("NFC", description),
-        authors=authors,
-        published_at=published,
+        authors=[unicodedata.normalize("NFC", a) for a in _authors(pm, site_keys, doc.author)],
+        published_at=best.value.astimezone(UTC) if best else None,
         site_name=(doc.sitename or "").strip() or None,
         canonical_url=doc.url or None,
         html_lang=lang_match.group(1).lower() if lang_match else None,
-        published_has_time=published_has_time,
+        published_has_time=bool(best and best.has_time),
+        date_source=best.origin if best else None,
+        published_local=best.value if best else None,
     )
