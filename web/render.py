@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from alerts.i18n import format_risk, risk_level, risk_points
 from index.query import Snippet
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -116,6 +117,9 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         request=request, t=t, lang=lang, user=request.state.user, csrf_token=request.state.csrf_token,
         fmt_dt=lambda v: dates.datetime(v, lang), fmt_date=lambda v: dates.date(v, lang), label=label,
         value_name=value_name, audit_action=audit_action, risk_kind=risk_kind,
+        # one risk presentation with the digest and alert mails (alerts.i18n): "72/100 (cao)", "+35"
+        risk_text=lambda score, level=None: format_risk(score, lang, level), risk_level=risk_level,
+        risk_weight=lambda weight: f"+{risk_points(weight or 0)}",
         city=ctx.city_name.get(lang) or ctx.city_name.get("vi", ""), features=ctx.features,
         path=request.url.path,
         **values,

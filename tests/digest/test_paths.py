@@ -91,6 +91,12 @@ def flagged_case(document: str, article_id: str) -> str:
     return visible_text(block.group(1))
 
 
+def flagged_case_risk(document: str, article_id: str) -> str:
+    block = re.search(rf'data-article="{article_id}"(.*?)</table>', document, re.S)
+    assert block
+    return visible_text(block.group(1))
+
+
 def queue_today(document: str) -> str:
     row = re.search(r'data-metric="queue".*?class="today">(.*?)</td>.*?class="previous">(.*?)</td>', document, re.S)
     assert row, "no queue row in the headline"
@@ -143,6 +149,7 @@ def test_cli_scheduled_send_and_web_preview_show_the_same_digest(home, tmp_path)
             response = client.get(f"/digests/preview/sotttt?day={DAY.isoformat()}")
             assert response.status_code == 200
             web_html = response.text
+            article_page = client.get("/articles/s3").text
     finally:
         app.state.ctx.close()
         backend.close()
@@ -152,6 +159,9 @@ def test_cli_scheduled_send_and_web_preview_show_the_same_digest(home, tmp_path)
         assert NEW in flagged_case(document, "s5"), name
         assert queue_today(document) == "1 ▲ / 0", name
     assert visible_text(cli_html) == visible_text(mail_html) == visible_text(web_html)
+    # one risk presentation: the article page of the web app says what the digest says
+    assert "72/100 (cao)" in flagged_case_risk(cli_html, "s3") and "72/100 (cao)" in visible_text(article_page)
+    assert "0.72" not in visible_text(article_page) and "0,72" not in visible_text(article_page)
 
     if shutil.which("pdftotext"):
         pdf_text = subprocess.run(["pdftotext", str(out / f"digest-sotttt-{DAY.isoformat()}.pdf"), "-"],
