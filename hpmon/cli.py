@@ -299,11 +299,14 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
     console.print(Text(article.title, style="bold"))
     console.print(f"[dim]{article.url}[/]")
     table = Table(show_header=False, box=None)
+    published = article.reasons.get("published")
+    origin = published.get("source") if isinstance(published, dict) else None  # json-ld, meta:..., feed...
     rows = [
         ("id", article.id), ("source", article.source_id), ("outlet", article.outlet or "?"),
         ("country", f"{article.country or '?'} ({article.scope or '?'})"),
         ("language", f"{article.language} (p={article.language_probability})"),
-        ("published", article.published_at.astimezone(tz).isoformat() if article.published_at else "unknown"),
+        ("published", article.published_at.astimezone(tz).isoformat() + (f" (from {origin})" if origin else "")
+         if article.published_at else "unknown"),
         ("fetched", article.fetched_at.astimezone(tz).isoformat() if article.fetched_at else "?"),
         ("authors", ", ".join(article.authors) or "—"),
         ("relevance", f"{article.relevance_score} — {', '.join(article.relevance_terms)}"),

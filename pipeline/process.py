@@ -57,6 +57,7 @@ class Draft:
     warc_file: str | None = None
     warc_offset: int | None = None
     converted_from: str | None = None  # a legacy font encoding the text was converted from (tcvn3, vni, viscii)
+    date_source: str | None = None  # where published_at came from (pipeline/extract.py, docs/extraction.md)
 
 
 @dataclass
@@ -178,17 +179,20 @@ class Pipeline:
         decoded = decode_html(page.body, page.headers.get("content-type"))
         if isinstance(decoded, Dropped):
             return decoded
-        extracted = extract_article(decoded.html, page.url, timezone=self.city.timezone,
-                                    min_chars=self.min_text_chars)
+        source = self.sources.get(page.source_id)
+        # a zone-less time on the page is in the source's zone (declared, else its country's), else the city's
+        zone = (source.effective_timezone if source else None) or self.city.timezone
+        extracted = extract_article(decoded.html, page.url, timezone=zone, min_chars=self.min_text_chars)
         if isinstance(extracted, Dropped):
             return extracted
         hints = page.hints or LinkHints()
         url = resolve_canonical(page.url, extracted.canonical_url)
-        source = self.sources.get(page.source_id)
-        published = extracted.published_at
+        published, date_source = extracted.published_at, extracted.date_source
         if hints.published and (published is None or (not extracted.published_has_time and _same_day(
-                published, hints.published, self.tz))):
-            published = hints.published  # the feed's timestamp is more precise than a page's bare date
+                published, hints.published, ZoneInfo(zone)))):
+            # the listing's timestamp is more precise than a page's bare date
+            published = hints.published
+            date_source = {"rss": "feed", "sitemap": "sitemap"}.get(source.kind, source.kind) if source else "feed"
         domain = _domain(url)
         outlet_info = self.outlets.get(domain, {})
         title = extracted.title or hints.title or ""
@@ -209,6 +213,7 @@ class Pipeline:
             warc_file=page.warc_file,
             warc_offset=page.warc_offset,
             converted_from=decoded.encoding if decoded.how == "legacy-font" else None,
+            date_source=date_source if published else None,
         )
 
     def draft_from_text(self, input_id: str, text: str, *, title: str = "", url: str | None = None,
@@ -216,7 +221,8 @@ class Pipeline:
         """A draft for text given directly (``hpmon analyze``)."""
         link = canonical_url(url) if url else f"urn:hpmon:{input_id}"
         return Draft(id=article_id(link), url=link, source_id="analyze", title=title, text=text,
-                     published_at=published_at, fetched_at=datetime.now(UTC), declared_language=language)
+                     published_at=published_at, fetched_at=datetime.now(UTC), declared_language=language,
+                     date_source="input" if published_at else None)
 
     def analyze_input(self, item: dict, input_id: str) -> dict:
         """One ``hpmon analyze`` input object to its output object (docs/analyze.md).
@@ -390,7 +396,8 @@ class Pipeline:
             content_hash=content_hash(draft.text), warc_file=draft.warc_file, warc_offset=draft.warc_offset,
             reasons={"language": language.to_dict(), "relevance": relevance.to_dict(),
                      # the archived page holds the legacy bytes: say that the text is a conversion
-                     **({"decoding": {"converted_from": draft.converted_from}} if draft.converted_from else {})},
+                     **({"decoding": {"converted_from": draft.converted_from}} if draft.converted_from else {}),
+                     **({"published": {"source": draft.date_source}} if draft.date_source else {})},
         )
 
     def process_page(self, page: FetchedPage) -> Indexed | Dropped:
