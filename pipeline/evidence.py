@@ -21,6 +21,7 @@ import os
 import time
 import urllib.robotparser
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,8 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 
 from crawlers.warc import WarcArchive
+from guard.limits import TooLarge, hash_member, read_member
+from guard.net import HostPolicy, Refused, guarded_client
 from index.article import Article
 from index.cases import CaseArticle, CaseStore, EvidenceRecord, Recheck
 from pipeline.extract import decode_html, extract_article
@@ -42,6 +45,9 @@ log = logging.getLogger(__name__)
 MANIFEST_FORMAT = "hpmon-evidence/1"
 MAX_DIFF_CHARS = 200_000
 MAX_ROBOTS_BYTES = 500_000
+# What `verify_export` inflates at most: the manifest, and any one file of a bundle.
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_BUNDLE_MEMBER_BYTES = 1024 * 1024 * 1024
 # Cases whose articles `recheck` watches by default: everything but dismissed ones (an edit
 # after a rebuttal was published matters too).
 RECHECK_STATES = ("new", "triaged", "drafting", "awaiting_approval", "published")
@@ -285,29 +291,58 @@ def export_case(case_store: CaseStore, case_id: int, zip_path: Path, *, evidence
     return ExportResult(zip_path, len(entries), problems)
 
 
+def _declared_size(entry: dict[str, Any]) -> int | None:
+    size = entry.get("size")
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
 def verify_export(zip_path: Path) -> list[str]:
     """What is wrong with an evidence bundle (empty when every file is there and matches both
-    the manifest and the hash taken when it was frozen)."""
+    the manifest and the hash taken when it was frozen). Members are hashed in chunks and never
+    inflated past the size the manifest gives them (an 815 KB zip can hold gigabytes): a
+    hostile bundle gets a reason, not all the memory."""
     problems: list[str] = []
-    with zipfile.ZipFile(zip_path) as zf:
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [f"not a readable zip: {exc}"]
+    with zf:
         try:
-            manifest = json.loads(zf.read("manifest.json"))
+            manifest = json.loads(read_member(zf, "manifest.json", MAX_MANIFEST_BYTES))
         except KeyError:
             return ["manifest.json is missing"]
+        except TooLarge as exc:
+            return [f"manifest.json is too large: {exc}"]
+        except (ValueError, zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+            return [f"manifest.json is unreadable: {exc}"]
+        entries = manifest.get("files", []) if isinstance(manifest, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str)
+                                                    for e in entries):
+            return ["manifest.json is malformed: no list of files with their paths"]
         names = set(zf.namelist()) - {"manifest.json"}
-        listed = {e["path"] for e in manifest.get("files", [])}
+        listed = {e["path"] for e in entries}
         problems.extend(f"not in the manifest: {n}" for n in sorted(names - listed))
-        for entry in manifest.get("files", []):
+        for entry in entries:
+            path, declared = entry["path"], _declared_size(entry)
             try:
-                data = zf.read(entry["path"])
+                digest, size = hash_member(zf, path, MAX_BUNDLE_MEMBER_BYTES if declared is None
+                                           else min(declared, MAX_BUNDLE_MEMBER_BYTES))
             except KeyError:
-                problems.append(f"missing: {entry['path']}")
+                problems.append(f"missing: {path}")
                 continue
-            digest = sha256_bytes(data)
-            if digest != entry["sha256"]:
-                problems.append(f"hash mismatch: {entry['path']}")
+            except TooLarge:
+                problems.append(f"larger than the manifest says ({declared} bytes), not read further: {path}"
+                                if declared is not None else f"larger than {MAX_BUNDLE_MEMBER_BYTES} bytes: {path}")
+                continue
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+                problems.append(f"unreadable: {path}: {exc}")
+                continue
+            if declared is not None and size != declared:
+                problems.append(f"size differs from the manifest ({size} != {declared}): {path}")
+            if digest != entry.get("sha256"):
+                problems.append(f"hash mismatch: {path}")
             if "frozen_sha256" in entry and digest != entry["frozen_sha256"]:
-                problems.append(f"differs from the frozen copy: {entry['path']}")
+                problems.append(f"differs from the frozen copy: {path}")
     return problems
 
 
@@ -328,19 +363,30 @@ class Fetched:
         return next((v for k, v in self.headers if k.lower() == "content-type"), None)
 
 
+@dataclass(frozen=True)
+class _Redirect:
+    url: str
+
+
 class PoliteFetcher:
     """GETs with the office's User-Agent, a timeout, a size cap, robots.txt and a delay between
-    requests to one host. Returns ``Fetched`` or ``Dropped`` (why), never raises for the
+    requests to one host, connecting only where the address policy allows (``guard.net``:
+    no loopback, private or link-local address unless its host is in ``allow_hosts``).
+    Redirects are followed one hop at a time: each hop's address and its host's robots.txt
+    are checked again. Returns ``Fetched`` or ``Dropped`` (why), never raises for the
     network. Use as a context manager."""
 
     def __init__(self, *, user_agent: str, timeout: float = 30.0, max_bytes: int = 5_000_000,
-                 delay: float = 1.0, obey_robots: bool = True, max_redirects: int = 5) -> None:
+                 delay: float = 1.0, obey_robots: bool = True, max_redirects: int = 5,
+                 allow_hosts: Iterable[str] = (), policy: HostPolicy | None = None) -> None:
         self.user_agent = user_agent
         self.max_bytes = max_bytes
         self.delay = delay
         self.obey_robots = obey_robots
-        self._client = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout, follow_redirects=True,
-                                    max_redirects=max_redirects)
+        self.max_redirects = max_redirects
+        self.policy = policy or HostPolicy.from_allow_hosts(allow_hosts)
+        self._client = guarded_client(self.policy, headers={"User-Agent": user_agent}, timeout=timeout,
+                                      follow_redirects=False)
         self._last: dict[str, float] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser | Dropped] = {}
 
@@ -361,11 +407,14 @@ class PoliteFetcher:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
 
-    def _get(self, url: str, max_bytes: int) -> Fetched | Dropped:
-        host = urlsplit(url).netloc
-        self._wait(host)
+    def _once(self, url: str, max_bytes: int) -> Fetched | Dropped | _Redirect:
+        """One request, no redirect followed: the response, why there is none, or where it points."""
         try:
+            self.policy.check_url(url)
+            self._wait(urlsplit(url).netloc)
             with self._client.stream("GET", url) as response:
+                if response.has_redirect_location and response.next_request is not None:
+                    return _Redirect(str(response.next_request.url))
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     return Dropped("fetch", "too_large", f"{declared} bytes > {max_bytes}")
@@ -377,12 +426,44 @@ class PoliteFetcher:
                     chunks.append(chunk)
                 return Fetched(str(response.url), response.status_code, response.reason_phrase,
                                list(response.headers.multi_items()), b"".join(chunks), datetime.now(UTC))
+        except Refused as exc:
+            log.warning("refused to fetch %s: %s", url[:300], exc)
+            return Dropped("fetch", exc.reason, exc.detail)
         except httpx.TimeoutException as exc:
             return Dropped("fetch", "timeout", str(exc) or "timed out")
-        except httpx.TooManyRedirects as exc:
-            return Dropped("fetch", "redirect_loop", str(exc))
         except httpx.HTTPError as exc:
             return Dropped("fetch", "connection_error", f"{type(exc).__name__}: {exc}")
+
+    def _refusal(self, url: str) -> Dropped | None:
+        """Why the address policy refuses ``url`` (before robots.txt is even asked), or None."""
+        try:
+            host, port = self.policy.check_url(url)
+            self.policy.vet(host, port)
+        except Refused as exc:
+            log.warning("refused to fetch %s: %s", url[:300], exc)
+            return Dropped("fetch", exc.reason, exc.detail)
+        except OSError:  # not resolvable: the request itself reports it
+            return None
+        return None
+
+    def _get(self, url: str, max_bytes: int, *, robots: bool = False) -> Fetched | Dropped:
+        """GET ``url`` following up to ``max_redirects`` redirects, each hop checked (address
+        policy; robots.txt of its host when ``robots``)."""
+        for _ in range(self.max_redirects + 1):
+            refused = self._refusal(url)
+            if refused:
+                return refused
+            if robots:
+                allowed = self.allowed(url)
+                if isinstance(allowed, Dropped):
+                    return allowed
+                if not allowed:
+                    return Dropped("fetch", "robots", f"robots.txt forbids {url[:300]}")
+            got = self._once(url, max_bytes)
+            if not isinstance(got, _Redirect):
+                return got
+            url = got.url
+        return Dropped("fetch", "redirect_loop", f"more than {self.max_redirects} redirects")
 
     def allowed(self, url: str) -> bool | Dropped:
         """Whether robots.txt lets us fetch ``url`` (a Dropped when it cannot be read: 5xx or
@@ -418,12 +499,7 @@ class PoliteFetcher:
         """The response to a GET of ``url`` (any status), or why there is none."""
         if not url.startswith(("http://", "https://")):
             return Dropped("fetch", "not_http", f"not an http(s) URL: {url[:200]}")
-        allowed = self.allowed(url)
-        if isinstance(allowed, Dropped):
-            return allowed
-        if not allowed:
-            return Dropped("fetch", "robots", "robots.txt forbids this URL")
-        return self._get(url, self.max_bytes)
+        return self._get(url, self.max_bytes, robots=True)
 
 
 # -- recheck ---------------------------------------------------------------------------------
@@ -548,17 +624,19 @@ def recheck_article(case_store: CaseStore, case_id: int, article: CaseArticle, f
 
 def recheck(case_store: CaseStore, *, warc_dir: Path, evidence_dir: Path, user_agent: str, timeout: float = 30.0,
             max_bytes: int = 5_000_000, delay: float = 1.0, obey_robots: bool = True, timezone: str = "UTC",
-            case_ids: Iterable[int] | None = None, states: Iterable[str] = RECHECK_STATES) -> list[Recheck]:
+            case_ids: Iterable[int] | None = None, states: Iterable[str] = RECHECK_STATES,
+            allow_hosts: Iterable[str] = ()) -> list[Recheck]:
     """Re-fetch the articles of the queue (the given cases, else every case in ``states``) and
     record for each whether it was edited or deleted since it was first seen; returns the
-    rechecks in order. One request at a time, ``delay`` seconds apart per host."""
+    rechecks in order. One request at a time, ``delay`` seconds apart per host; only public
+    addresses and the hosts in ``allow_hosts`` are fetched, on every redirect hop."""
     cases = [case_store.get(i) for i in case_ids] if case_ids is not None else case_store.list(states=states,
                                                                                               limit=100_000)
     results: list[Recheck] = []
     archive = WarcArchive(warc_dir, prefix="hpmon-recheck")
     try:
         with PoliteFetcher(user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, delay=delay,
-                           obey_robots=obey_robots) as fetcher:
+                           obey_robots=obey_robots, allow_hosts=allow_hosts) as fetcher:
             for case in cases:
                 for article in case_store.articles(case.id):
                     if not article.url.startswith(("http://", "https://")):

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -143,10 +144,12 @@ def document_text(data: bytes, source: str, *, name: str = "", content_type: str
 
 def load_document(source: str, *, title: str | None = None, language: str | None = None, user_agent: str = "hpmon",
                   timeout: float = 30.0, max_bytes: int = MAX_DOCUMENT_BYTES,
-                  detector: LanguageDetector | None = None) -> DocumentText | Dropped:
-    """A library document from a file path or an http(s) URL (fetched politely), or why not."""
+                  detector: LanguageDetector | None = None, allow_hosts: Iterable[str] = ()) -> DocumentText | Dropped:
+    """A library document from a file path or an http(s) URL (fetched politely, from a public
+    address or a host in ``allow_hosts`` only, every redirect hop checked), or why not."""
     if source.startswith(("http://", "https://")):
-        with PoliteFetcher(user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, delay=0) as fetcher:
+        with PoliteFetcher(user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, delay=0,
+                           allow_hosts=allow_hosts) as fetcher:
             got = fetcher.get(source)
         if isinstance(got, Dropped):
             return got

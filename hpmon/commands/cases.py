@@ -452,7 +452,8 @@ def recheck(ctx: click.Context, case_ids: tuple[int, ...], as_json: bool) -> Non
         results = run_recheck(
             store, warc_dir=settings.warc_dir, evidence_dir=evidence_dir(settings), user_agent=settings.user_agent,
             timeout=settings.download_timeout, max_bytes=settings.max_page_bytes, delay=settings.download_delay,
-            obey_robots=settings.obey_robots, timezone=_tz(settings), case_ids=list(case_ids) or None)
+            obey_robots=settings.obey_robots, timezone=_tz(settings), case_ids=list(case_ids) or None,
+            allow_hosts=settings.fetch_allow_hosts)
     if as_json:
         _echo_json([r.to_dict() for r in results])
         return
@@ -497,7 +498,7 @@ def library_add(ctx: click.Context, source: str, kind: str, title: str | None, l
 
     settings = _settings(ctx)
     doc = load_document(source, title=title, language=language, user_agent=settings.user_agent,
-                        timeout=settings.download_timeout)
+                        timeout=settings.download_timeout, allow_hosts=settings.fetch_allow_hosts)
     if isinstance(doc, Dropped):
         raise click.ClickException(f"không thêm được / not added: {doc}")
     with _library(ctx) as store:

@@ -82,7 +82,8 @@ def _crawl_and_queue(site: NewsSite, store: CaseStore, warc_dir: Path, evidence_
 
 
 def _recheck(store: CaseStore, warc_dir: Path, evidence_dir: Path, **kw):
-    return recheck(store, warc_dir=warc_dir, evidence_dir=evidence_dir, user_agent=UA, timeout=5, delay=0, **kw)
+    return recheck(store, warc_dir=warc_dir, evidence_dir=evidence_dir, user_agent=UA, timeout=5, delay=0,
+                   allow_hosts=["127.0.0.1"], **kw)
 
 
 def test_recheck_records_an_edit_with_a_diff_then_a_deletion(site: GoneSite, store: CaseStore, warc_dir: Path,
@@ -165,7 +166,8 @@ def test_recheck_only_watches_cases_that_are_not_dismissed(site: GoneSite, store
 
 
 def test_hpmon_recheck_command_prints_outcomes(site: GoneSite, tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", user_agent=UA, download_delay=0, download_timeout=5)
+    settings = Settings(home=tmp_path / "home", user_agent=UA, download_delay=0, download_timeout=5,
+                        fetch_allow_hosts=["127.0.0.1"])
     store = CaseStore(settings.app_db_path)
     try:
         case_id, _ = _crawl_and_queue(site, store, settings.warc_dir, settings.home / "evidence")
@@ -185,10 +187,10 @@ def test_library_document_from_a_url_is_fetched_politely_and_extracted(site: Gon
     from pipeline.library_docs import load_document
     from pipeline.outcome import Dropped
 
-    doc = load_document(site.base_url + PATH, user_agent=UA, timeout=5, language="en")
+    doc = load_document(site.base_url + PATH, user_agent=UA, timeout=5, language="en", allow_hosts=["127.0.0.1"])
     assert not isinstance(doc, Dropped), doc
     assert doc.format == "html" and doc.title.startswith("Vietnam protests survey ship activity")
     assert OLD in doc.text and "Most read" not in doc.text
     assert all(r[2].get("User-Agent") == UA for r in site.requests)
-    missing = load_document(site.base_url + "/bad/404.html", user_agent=UA, timeout=5)
+    missing = load_document(site.base_url + "/bad/404.html", user_agent=UA, timeout=5, allow_hosts=["127.0.0.1"])
     assert isinstance(missing, Dropped) and "404" in missing.detail
