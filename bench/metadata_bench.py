@@ -20,8 +20,9 @@ Scores (per page, then the share of pages):
 - title exact: equal after NFC, dropping invisible format characters and collapsing whitespace;
 - authors exact: the same set of names after NFC, whitespace collapse and case-folding, on pages
   that name authors; "no invented author": no author returned on pages that name none;
-- day right: the calendar day of the publication in the ground truth's own offset (or, zone-less,
-  as written); time within 60 s: on pages whose expected time carries a UTC offset.
+- day right: the calendar day of the publication in the ground truth's own offset (zone-less
+  truth: the day in the source's zone — its country's, for trafilatura-eval the ccTLD's — else
+  in the offset the page stated); time within 60 s: on pages whose expected time carries a UTC offset.
 
     .venv/bin/python -m bench.metadata_bench [--verbose]
 """
@@ -109,6 +110,18 @@ def _snippets(value: Any) -> list[str]:
     return [s for s in (value or []) if s]
 
 
+_GENERIC_CCTLDS = {"io", "co", "tv", "me", "fm", "ai", "ly", "cc", "ws", "to"}
+
+
+def _tld_country(url: str) -> str | None:
+    """The country a source at this URL would be declared with: its country-code TLD."""
+    host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0].lower()
+    tld = host.rsplit(".", 1)[-1]
+    if "web.archive.org" in host or len(tld) != 2 or tld in _GENERIC_CCTLDS:
+        return None
+    return "GB" if tld == "uk" else tld.upper()
+
+
 def load_trafilatura_eval(folder: Path) -> list[Page]:
     truth = json.loads((folder / "evaldata-subset.json").read_text(encoding="utf-8"))
     pages = []
@@ -117,7 +130,7 @@ def load_trafilatura_eval(folder: Path) -> list[Page]:
         author = e.get("author")
         authors = None if author is None else [a.strip() for a in re.split(r";|\|", author) if a.strip()]
         link = url.split("::", 1)[-1]
-        pages.append(Page(key=url, url=link if link.startswith("http") else "", country=None,
+        pages.append(Page(key=url, url=link if link.startswith("http") else "", country=_tld_country(link),
                           body=gzip.decompress((folder / e["html"]).read_bytes()), title=e.get("title") or None,
                           authors=authors, published=e.get("date"),
                           with_snippets=_snippets(e.get("with")), without_snippets=_snippets(e.get("without"))))
@@ -125,23 +138,13 @@ def load_trafilatura_eval(folder: Path) -> list[Page]:
 
 
 def country_timezone(country: str | None) -> str:
-    """The default zone of a country (crawlers.sources when it offers one, else the tz database)."""
+    """The default zone of a country, as sources get it (crawlers.sources.country_timezone)."""
     if not country:
         return "UTC"
-    try:
-        from crawlers import sources
+    from crawlers.sources import country_timezone as main_zone
 
-        default = getattr(sources, "default_timezone", None)
-        if default is not None:
-            zone = default(country)
-            if zone:
-                return zone
-    except Exception:
-        pass
-    import pytz
-
-    zones = pytz.country_timezones.get(country.upper()) or ["UTC"]
-    return zones[0]
+    code = {"uk": "GB", "ind": "IN", "isl": "IS"}.get(country.lower(), country.upper())  # Fundus' folder names
+    return main_zone(code) or "UTC"
 
 
 # --- the systems ----------------------------------------------------------------------------
@@ -257,10 +260,11 @@ def score_page(page: Page, r: Result, local_zone: str) -> dict[str, Any]:
         expected, day = _expected_time(page.published)
         if day is not None:
             pred = r.published
-            if expected is None and r.published_local is not None:
-                pred = r.published_local  # zone-less truth: the day as the page states it
-            elif isinstance(pred, datetime) and pred.tzinfo is not None and expected is None:
-                pred = pred.astimezone(ZoneInfo(local_zone))  # else the local day of the source
+            if isinstance(pred, datetime) and pred.tzinfo is not None and expected is None:
+                if page.country or r.published_local is None:  # zone-less truth: the source's local day
+                    pred = pred.astimezone(ZoneInfo(local_zone))
+                else:  # source zone unknown: the day in the offset the page stated
+                    pred = r.published_local
             s["day_right"] = pred is not None and _day_of(pred, expected) == day
         if expected is not None:
             ok = isinstance(r.published, datetime) and r.published.tzinfo is not None \

@@ -565,8 +565,13 @@ def split_authors(value: str) -> list[str]:
     """One by-line to names: "By X and Y", "X, Y & Z", "Von X und Y", "Bởi X", "文／X", "X 기자"."""
     value = _clean_text(value)
     value = _BYLINE_PREFIX.sub("", value).strip()
+    if re.search(r"^(?:https?:|www\.)|://", value):
+        return []  # a profile URL, not a name
+    parts = _AUTHOR_SPLIT.split(value)
+    if len(parts) > 1 and "," not in value and any(len(p.split()) == 1 and not _CJK.search(p) for p in parts):
+        parts = [value]  # "Jobs & Hire", "Simon & Schuster": one name with a conjunction in it
     names = []
-    for part in _AUTHOR_SPLIT.split(value):
+    for part in parts:
         part = _BYLINE_PREFIX.sub("", part.strip(" .,:;-–—")).strip()
         part = _ROLE_SUFFIX.sub("", _INITIALS.sub("", part)).strip()
         if part:
