@@ -30,7 +30,7 @@ from index.article import FACET_FIELDS, Article
 from index.backend import UpsertReport
 from index.highlight import make_snippet
 from index.outbox import Outbox
-from index.query import Clause, Hit, SearchQuery, SearchResult, Snippet
+from index.query import Clause, Histogram, Hit, SearchQuery, SearchResult, Snippet
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ _MARK_START, _MARK_END = "\ue000", "\ue001"
 _MAX_WINDOW = 10_000  # Elasticsearch's index.max_result_window
 _FRENCH_ELISIONS = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]
 _TEXT_FIELDS = ("title", "lead", "text")
+_LABEL_BOOST = 1e-4  # the score of a match by label only (text matches score far above)
 _PHRASE_FIELDS = ["title^4", "title.folded^3", "lead^2", "lead.folded^1.5", "text^1.2", "text.folded"]
 
 
@@ -139,7 +140,7 @@ class ElasticsearchBackend:
     def __init__(self, url: str | list[str], *, prefix: str = "hpmon-articles", outbox: Outbox | None = None,
                  api_key: str | None = None, basic_auth: tuple[str, str] | None = None, ca_certs: str | None = None,
                  shards: int = 1, replicas: int = 0, refresh: bool = False, request_timeout: float = 30.0,
-                 client: Elasticsearch | None = None) -> None:
+                 client: Elasticsearch | None = None, time_limit_ms: int = 5000) -> None:
         hosts = [u.strip() for u in url.split(",")] if isinstance(url, str) else list(url)
         self.client = client or Elasticsearch(
             hosts, api_key=api_key, basic_auth=basic_auth, ca_certs=ca_certs, request_timeout=request_timeout,
@@ -153,6 +154,7 @@ class ElasticsearchBackend:
         self._version: int | None = None
         self._recent_hashes: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.RLock()
+        self.time_limit_ms = time_limit_ms
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -360,7 +362,17 @@ class ElasticsearchBackend:
 
     @staticmethod
     def _clause(clause: Clause) -> dict[str, Any]:
-        should = [{"multi_match": {"query": p, "type": "phrase", "fields": _PHRASE_FIELDS}} for p in clause.phrases]
+        """Any of the clause's phrases (as phrases; ``prefixes`` with the last word continuing), or
+        one of its labels: a label alone scores ``_LABEL_BOOST``, below any text match."""
+        should: list[dict[str, Any]] = [
+            {"multi_match": {"query": p, "type": "phrase", "fields": _PHRASE_FIELDS}} for p in clause.phrases]
+        should += [{"multi_match": {"query": p, "type": "phrase_prefix", "fields": _PHRASE_FIELDS}}
+                   for p in clause.prefixes]
+        by_facet: dict[str, list[str]] = {}
+        for facet, value in clause.labels:
+            by_facet.setdefault(FACET_FIELDS[facet], []).append(value)
+        should += [{"constant_score": {"filter": {"terms": {attr: values}}, "boost": _LABEL_BOOST}}
+                   for attr, values in by_facet.items()]
         return should[0] if len(should) == 1 else {"bool": {"should": should, "minimum_should_match": 1}}
 
     def build_query(self, query: SearchQuery) -> dict[str, Any]:
@@ -409,7 +421,8 @@ class ElasticsearchBackend:
                 body["size"] = 0
             else:
                 body["search_after"] = after
-        res = self.client.search(index=self.prefix, body=body)
+        body["timeout"] = f"{self.time_limit_ms}ms"
+        res = self._reader().search(index=self.prefix, body=body)
         phrases = query.parsed.positive_phrases()
         hits = []
         for hit in res["hits"]["hits"]:
@@ -424,7 +437,8 @@ class ElasticsearchBackend:
         if query.facets:
             for name in FACET_FIELDS:
                 facets[name] = [(str(b["key"]), b["doc_count"]) for b in res["aggregations"][name]["buckets"]]
-        return SearchResult(total=res["hits"]["total"]["value"], hits=hits, facets=facets)
+        return SearchResult(total=res["hits"]["total"]["value"], hits=hits, facets=facets,
+                            timed_out=bool(res.get("timed_out")))
 
     def _search_after_position(self, es_query: dict, sort: list, offset: int) -> list | None:
         """The sort values of the hit just before ``offset`` (deep paging with search_after)."""
@@ -441,14 +455,23 @@ class ElasticsearchBackend:
             seen += len(hits)
         return after
 
-    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> list[tuple[str, int]]:
-        """Article counts per calendar day (or week/month) of their date, for the query."""
+    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> Histogram:
+        """Article counts per calendar day (or week/month) of their date, for the query; under the
+        time limit (partial counts with ``timed_out`` past it)."""
         if not self.client.indices.exists_alias(name=self.prefix):
-            return []
-        res = self.client.search(index=self.prefix, query=self.build_query(query), size=0, aggs={
+            return Histogram()
+        res = self._reader().search(index=self.prefix, query=self.build_query(query), size=0,
+                                    timeout=f"{self.time_limit_ms}ms", aggs={
             "per": {"date_histogram": {"field": "date", "calendar_interval": interval, "time_zone": timezone,
                                        "format": "yyyy-MM-dd", "min_doc_count": 1}}})
-        return [(b["key_as_string"], b["doc_count"]) for b in res["aggregations"]["per"]["buckets"]]
+        buckets = (res.get("aggregations") or {}).get("per", {}).get("buckets", [])
+        return Histogram([(b["key_as_string"], b["doc_count"]) for b in buckets],
+                         timed_out=bool(res.get("timed_out")))
+
+    def _reader(self) -> Elasticsearch:
+        """The client for searches: the engine stops collecting at the time limit (``timeout``, then
+        answers with ``timed_out``); the request itself gives up soon after, without retrying."""
+        return self.client.options(request_timeout=self.time_limit_ms / 1000 + 5, retry_on_timeout=False)
 
     # -- operations --------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from index.article import FACET_FIELDS, Article
 from index.backend import UpsertReport
 from index.db import connect
 from index.highlight import make_snippet
-from index.query import Clause, Hit, SearchQuery, SearchResult
+from index.query import Clause, Histogram, Hit, SearchQuery, SearchResult
 from index.text import WORD, bigram_chars, bigrams, fold, is_bigram_char, search_form, split_bigram_runs
 
 SCHEMA_VERSION = 1
@@ -67,9 +67,9 @@ def _iso(dt) -> str | None:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if dt else None
 
 
-def fts_phrase(phrase: str) -> str | None:
+def fts_phrase(phrase: str, *, prefix: bool = False) -> str | None:
     """The FTS5 expression for one phrase of the search syntax, or None when it has no
-    searchable characters."""
+    searchable characters. With ``prefix`` the last word may continue (Хайфон finds Хайфоне)."""
     tokens: list[str] = []
     for is_bigram, piece in split_bigram_runs(fold(phrase)):
         if is_bigram:
@@ -80,11 +80,15 @@ def fts_phrase(phrase: str) -> str | None:
         return None
     if len(tokens) == 1 and len(tokens[0]) == 1 and is_bigram_char(tokens[0]):
         return f'chars : "{tokens[0]}"'  # one CJK character: the column of single characters
-    return '"' + " ".join(tokens) + '"'
+    expr = '"' + " ".join(tokens) + '"'
+    return expr + " *" if prefix and not is_bigram_char(tokens[-1][-1]) else expr
 
 
 def fts_clause(clause: Clause) -> str | None:
-    parts = [p for p in (fts_phrase(x) for x in clause.phrases) if p]
+    """The FTS5 expression matching any of the clause's phrases (labels are not text: see
+    ``SqliteBackend._hit_set``), or None when none has searchable characters."""
+    parts = [p for p in (*(fts_phrase(x) for x in clause.phrases),
+                         *(fts_phrase(x, prefix=True) for x in clause.prefixes)) if p]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
@@ -207,74 +211,125 @@ class SqliteBackend:
                 params.append(expr)
         return (" AND ".join(conds) or "1"), params
 
+    def _hit_set(self, query: SearchQuery) -> tuple[str, list, str | None] | None:
+        """The SQL of the hit set (``rowid``, ``rank``: bm25, lower is better), its parameters and
+        the full-text expression the ranks come from; None when the query can match nothing.
+
+        Read from the indexes alone (full-text, facets, dates, risk). A clause that names labels
+        (``chủ quyền`` -> topic sovereignty) also matches the articles carrying one: those are not
+        ranked by the text (rank 0, after every text match, whose bm25 is always negative)."""
+        parsed = query.parsed
+        must = [fts_clause(c) for c in parsed.must]
+        if any(e is None and not c.labels for e, c in zip(must, parsed.must, strict=True)):
+            return None  # a clause of words none of which is searchable
+        text = " AND ".join(e for e in must if e)
+        if not parsed.has_labels:
+            if text:
+                # "+": the sets are tested on each match; they never drive the full-text scan
+                where, params = self._where(query, rowid="+articles_fts.rowid")
+                return (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                        f"WHERE articles_fts MATCH ? AND {where}", [text, *params], text)
+            where, params = self._where(query)
+            return f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}", params, None
+        conds: list[str] = []
+        cond_params: list = []
+        for expr, clause in zip(must, parsed.must, strict=True):
+            parts = []
+            if expr:
+                parts.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                cond_params.append(expr)
+            by_facet: dict[str, list[str]] = {}
+            for facet, value in clause.labels:
+                by_facet.setdefault(facet, []).append(value)
+            for facet, values in by_facet.items():
+                parts.append(f"a.rowid IN (SELECT article FROM facets WHERE field = ? AND value IN "
+                             f"({','.join('?' * len(values))}))")
+                cond_params.extend([facet, *values])
+            conds.append("(" + " OR ".join(parts) + ")")
+        where, params = self._where(query)
+        ranked = (f"LEFT JOIN (SELECT rowid, {_BM25} AS rank FROM articles_fts WHERE articles_fts MATCH ?) r "
+                  f"ON r.rowid = a.rowid ") if text else ""
+        rank = "coalesce(r.rank, 0.0)" if text else "0.0"
+        sql = (f"SELECT a.rowid AS rowid, {rank} AS rank FROM articles a {ranked}"
+               f"WHERE {' AND '.join(conds)} AND {where}")
+        return sql, [*([text] if text else []), *cond_params, *params], text or None
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Hits of the query. The hit set (``rowid``, ``rank``) is read from the indexes alone
-        (full-text, facets, dates, risk); the page is then taken by rank (the k-th best rank
-        first, so only the page's rows are joined and ordered with the id tie-break) or newest
-        first (walking the date index when the query matches many)."""
-        parsed = query.parsed
-        must = [e for e in (fts_clause(c) for c in parsed.must) if e]
-        if parsed.must and not must:  # the query had words, none searchable
+        (``_hit_set``); the page is then taken by rank (the k-th best rank first, so only the page's
+        rows are joined and ordered with the id tie-break) or newest first (walking the date index
+        when the query matches many). One time limit covers the count, the page and the facets:
+        past it the count or page raises ``QueryTimeout``, the facets come back empty with
+        ``timed_out`` set."""
+        hit_set = self._hit_set(query)
+        if hit_set is None:
             return SearchResult(total=0, hits=[], facets={})
-        if must:
-            # "+": the sets are tested on each match; they never drive the full-text scan
-            where, params = self._where(query, rowid="+articles_fts.rowid")
-            base = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                    f"WHERE articles_fts MATCH ? AND {where}")
-            base_params = [" AND ".join(must), *params]
-        else:
-            where, params = self._where(query)
-            base = f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}"
-            base_params = params
+        base, base_params, match = hit_set
+        timed_out = False
+        facets: dict[str, list[tuple[str, int]]] = {}
         with self._lock:
             self._start_clock()
             try:
-                total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
-                if query.sort == "relevance" and must:
-                    rows = self._page_by_rank(base, base_params, query.limit, query.offset)
-                else:
-                    rows = self._page_by_date(base, base_params, base_params[0] if must else None, query.limit,
-                                              query.offset, walk=total >= _DATE_WALK_MIN_HITS)
-                facets = self._facets(base, base_params, query.facet_size) if query.facets else {}
-            except sqlite3.OperationalError as exc:
-                if "interrupted" in str(exc):
-                    raise QueryTimeout(f"search took longer than {self.time_limit_ms} ms") from exc
-                raise
+                try:
+                    total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
+                    if query.sort == "relevance" and match:
+                        rows = self._page_by_rank(base, base_params, query.limit, query.offset)
+                    else:
+                        rows = self._page_by_date(base, base_params, match, query.limit, query.offset,
+                                                  walk=total >= _DATE_WALK_MIN_HITS)
+                except sqlite3.OperationalError as exc:
+                    if "interrupted" in str(exc):
+                        raise QueryTimeout(f"search took longer than {self.time_limit_ms} ms") from exc
+                    raise
+                if query.facets:
+                    try:
+                        facets = self._facets(base, base_params, query.facet_size)
+                    except sqlite3.OperationalError as exc:
+                        if "interrupted" not in str(exc):
+                            raise
+                        facets, timed_out = {name: [] for name in FACET_FIELDS}, True
             finally:
                 self._conn.set_progress_handler(None, 0)
-        phrases = parsed.positive_phrases()
+        phrases = query.parsed.positive_phrases()
         hits = []
         for doc, rank in rows:
             article = Article.from_dict(json.loads(doc))
             snippet = make_snippet([article.text, article.lead, article.title], phrases)
             hits.append(Hit(article=article, score=-float(rank), snippet=snippet))
-        return SearchResult(total=total, hits=hits, facets=facets)
+        return SearchResult(total=total, hits=hits, facets=facets, timed_out=timed_out)
 
-    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> list[tuple[str, int]]:
+    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> Histogram:
         """Article counts per calendar day (``day``) or month (``month``) of their date, in
-        ``timezone``, for the query's hits."""
+        ``timezone``, for the query's hits. Under the backend's time limit: past it the counts so
+        far come back with ``timed_out`` set."""
         from zoneinfo import ZoneInfo
 
-        parsed = query.parsed
-        must = [e for e in (fts_clause(c) for c in parsed.must) if e]
-        where, params = self._where(query)
-        if must:
-            sql = (f"SELECT a.sort_date FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-                   f"WHERE articles_fts MATCH ? AND {where}")
-            params = [" AND ".join(must), *params]
-        else:
-            sql = f"SELECT a.sort_date FROM articles a WHERE {where}"
-        with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
+        hit_set = self._hit_set(query)
+        if hit_set is None:
+            return Histogram()
+        base, params, _ = hit_set
+        sql = f"SELECT a.sort_date FROM ({base}) h JOIN articles a ON a.rowid = h.rowid"
         tz = ZoneInfo(timezone)
         counts: dict[str, int] = {}
-        for (value,) in rows:
-            if not value:
-                continue
-            local = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(tz)
-            key = local.strftime("%Y-%m-01" if interval == "month" else "%Y-%m-%d")
-            counts[key] = counts.get(key, 0) + 1
-        return sorted(counts.items())
+        timed_out = False
+        with self._lock:
+            self._start_clock()
+            try:
+                cursor = self._conn.execute(sql, params)
+                while rows := cursor.fetchmany(1000):
+                    for (value,) in rows:
+                        if not value:
+                            continue
+                        local = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(tz)
+                        key = local.strftime("%Y-%m-01" if interval == "month" else "%Y-%m-%d")
+                        counts[key] = counts.get(key, 0) + 1
+            except sqlite3.OperationalError as exc:
+                if "interrupted" not in str(exc):
+                    raise
+                timed_out = True
+            finally:
+                self._conn.set_progress_handler(None, 0)
+        return Histogram(sorted(counts.items()), timed_out=timed_out)
 
     def refresh(self) -> None:
         """Writes are visible at once in SQLite; here for the Backend protocol."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from markupsafe import Markup, escape
@@ -36,9 +37,13 @@ def choose_interval(counts: list[tuple[str, int]]) -> str:
     return "month" if span.days > MAX_DAYS_AS_DAYS else "day"
 
 
-def volume_svg(buckets: list[tuple[str, int]], title: str, bar_label: str) -> Markup:
+def volume_svg(buckets: list[tuple[str, int]], title: str, bar_label: str,
+               link: Callable[[str], str] | None = None, link_label: str = "") -> Markup:
     """Bars of article counts per bucket with the first and last dates underneath; each bar has a
-    tooltip (``bar_label`` formatted with ``date`` and ``count``). Empty markup for no data."""
+    tooltip (``bar_label`` formatted with ``date`` and ``count``). With ``link`` (bucket key -> URL)
+    every bar with articles is a link (narrowing the search to its day or month; ``link_label``
+    formatted like ``bar_label`` names it for screen readers): a plain SVG ``<a>``, no script, so the
+    CSP stays strict. Empty markup for no data."""
     if not buckets:
         return Markup("")
     top = max(n for _, n in buckets) or 1
@@ -52,8 +57,16 @@ def volume_svg(buckets: list[tuple[str, int]], title: str, bar_label: str) -> Ma
         h = 0 if count == 0 else max(1.5, plot * count / top)
         x = i * step
         tip = escape(bar_label.format(date=key, count=count))
-        parts.append(f'<rect x="{x:.2f}" y="{PAD_TOP + plot - h:.2f}" width="{max(step - gap, 0.5):.2f}" '
-                     f'height="{h:.2f}" class="bar"><title>{tip}</title></rect>')
+        rect = (f'<rect x="{x:.2f}" y="{PAD_TOP + plot - h:.2f}" width="{max(step - gap, 0.5):.2f}" '
+                f'height="{h:.2f}" class="bar"><title>{tip}</title></rect>')
+        if link is not None and count:
+            # the whole column is the target, not only the (maybe 1.5 px high) bar
+            hit = (f'<rect x="{x:.2f}" y="{PAD_TOP}" width="{max(step, 0.5):.2f}" height="{plot}" '
+                   f'class="bar-target" fill="transparent" pointer-events="all"/>')
+            label = escape(link_label.format(date=key, count=count)) if link_label else tip
+            parts.append(f'<a href="{escape(link(key))}" class="bar-link" aria-label="{label}">{hit}{rect}</a>')
+        else:
+            parts.append(rect)
     parts.append(f'<line x1="0" y1="{PAD_TOP + plot}" x2="{WIDTH}" y2="{PAD_TOP + plot}" class="axis"/>')
     parts.append(f'<text x="0" y="{HEIGHT - 4}" class="tick">{escape(buckets[0][0])}</text>')
     if n > 1:

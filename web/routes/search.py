@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from index.query import QuerySyntaxError
+from index.query import Expansion, QuerySyntaxError, SearchQuery
+from index.thesaurus import Thesaurus
 from web.chart import choose_interval, fill_days, volume_svg
 from web.export import csv_lines, jsonl_lines
 from web.guard import page
@@ -24,6 +27,61 @@ NAMED_VALUES = {"topic": "topics", "sentiment": "sentiments", "theme": "themes"}
 
 def _form(request: Request) -> SearchForm:
     return SearchForm.from_params(list(request.query_params.multi_items()))
+
+
+@lru_cache(maxsize=4)
+def _load_thesaurus(city: Path, config_dir: Path, stamp: tuple[float, ...]) -> Thesaurus:
+    """The thesaurus of the configuration (``stamp``: the files' modification times, so an edited
+    profile or lexicon is read again)."""
+    return Thesaurus.from_config(city=city, taxonomy=config_dir / "topics.yaml", lexicons=[
+        ("topic", config_dir / "lexicons" / "topics.yaml"), ("theme", config_dir / "lexicons" / "sensitive.yaml")])
+
+
+def thesaurus_for(settings) -> Thesaurus:
+    """The search thesaurus of the installation: the city profile's names, the label names and the
+    lexicons' terms (see index.thesaurus)."""
+    config_dir = Path(settings.config_dir)
+    files = (Path(settings.city_path), config_dir / "topics.yaml", config_dir / "lexicons" / "topics.yaml",
+             config_dir / "lexicons" / "sensitive.yaml")
+    stamp = tuple(f.stat().st_mtime if f.is_file() else 0.0 for f in files)
+    return _load_thesaurus(Path(settings.city_path), config_dir, stamp)
+
+
+def _query(request: Request, form: SearchForm, **kwargs) -> SearchQuery:
+    """The form's index query, expanded with the installation's thesaurus."""
+    ctx = request.app.state.ctx
+    query = form.to_query(ctx.timezone, **kwargs)
+    query.thesaurus = thesaurus_for(ctx.settings)
+    return query
+
+
+def _expansion_lines(request: Request, form: SearchForm, expansions: tuple[Expansion, ...]) -> list[dict]:
+    """What the search also looked for, per phrase, in the reader's language, with a link to the
+    query in quotes (which searches the words only)."""
+    ctx = request.app.state.ctx
+    lang = request.state.lang
+    kinds = {"topic": ("topics", "search.also_topic"), "theme": ("themes", "search.also_theme")}
+    lines = []
+    for exp in expansions:
+        labels = [ctx.catalogues.gettext(lang, kinds[facet][1], name=ctx.taxonomy.name(kinds[facet][0], value, lang))
+                  for facet, value in exp.labels if facet in kinds]
+        href = None
+        if exp.phrase in form.q:  # the phrase as typed (a run of syllables typed with one space each)
+            exact = form.q.replace(exp.phrase, f'"{exp.phrase}"', 1)
+            href = "/search?" + urlencode([("q", exact), *[p for p in form.params(with_page=False) if p[0] != "q"]])
+        lines.append({"phrase": exp.phrase, "names": list(exp.names), "labels": labels, "exact_href": href})
+    return lines
+
+
+def _bar_link(form: SearchForm, interval: str):
+    """The URL a histogram bar leads to: this search narrowed to the bar's day (or month)."""
+    def link(key: str) -> str:
+        first = date.fromisoformat(key)
+        last = first if interval != "month" else (first.replace(day=28) + timedelta(days=4)).replace(day=1) \
+            - timedelta(days=1)
+        params = [p for p in form.params(with_page=False) if p[0] not in ("since", "until")]
+        return "/search?" + urlencode([*params, ("since", first.isoformat()), ("until", last.isoformat())])
+    return link
 
 
 def _facet_groups(form: SearchForm, facets: dict[str, list[tuple[str, int]]]) -> list[dict]:
@@ -48,16 +106,24 @@ def search_page(request: Request) -> Response:
     error_keys = list(form.errors)
     result = None
     chart = None
+    expansions: list[dict] = []
+    partial_keys: list[str] = []
     try:
-        query = form.to_query(ctx.timezone, facets=True)
+        query = _query(request, form, facets=True)
+        expansions = _expansion_lines(request, form, query.parsed.expansions)
         result = ctx.backend.search(query)
+        if result.timed_out:
+            partial_keys.append("search.partial")
         counts = ctx.backend.histogram(query, interval="day", timezone=ctx.timezone)
         interval = choose_interval(counts)
-        if interval == "month":
+        if interval == "month" and not getattr(counts, "timed_out", False):
             counts = ctx.backend.histogram(query, interval="month", timezone=ctx.timezone)
+        if getattr(counts, "timed_out", False):
+            partial_keys.append("search.chart_partial")
         t = ctx.catalogues.gettext
         chart = volume_svg(fill_days(counts, interval), t(request.state.lang, "search.chart_title"),
-                           t(request.state.lang, "search.chart_bar"))
+                           t(request.state.lang, "search.chart_bar"), link=_bar_link(form, interval),
+                           link_label=t(request.state.lang, "search.chart_bar_link"))
     except QuerySyntaxError:
         error_keys.append("search.error.syntax")
     except Exception as exc:  # the engine timed out or is down: say so on the page
@@ -70,6 +136,7 @@ def search_page(request: Request) -> Response:
     base_params = form.params(with_page=False)
     return render(
         request, "search.html", form=form, result=result, chart=chart, error_keys=error_keys,
+        expansions=expansions, partial_keys=partial_keys,
         groups=_facet_groups(form, result.facets if result else {}), total=total, pages=pages,
         page_links=_page_links(form, pages), query_string=urlencode(base_params),
         saved=ctx.saved.for_user(user.id), today=date.today().isoformat(),
@@ -95,7 +162,7 @@ def _export(request: Request, kind: str) -> Response:
     ctx = request.app.state.ctx
     form = _form(request)
     try:
-        query = form.to_query(ctx.timezone, offset=0)
+        query = _query(request, form, offset=0)
         query.parsed  # noqa: B018 - raises on bad syntax before streaming starts
     except QuerySyntaxError:
         return render(request, "error.html", status_code=400, message_key="search.error.syntax")
