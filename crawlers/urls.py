@@ -6,27 +6,60 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-# Query parameters that only track the visitor; never part of the page's identity.
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
-    "_ga", "_gl", "ref", "ref_src", "ref_url", "cmpid", "ito", "at_medium", "at_campaign", "ns_mchannel",
-    "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "rss", "from", "spm", "share", "s_cid", "ocid",
-    "cid", "zarsrc", "zacc", "gidzl",
+# Which query parameters are tracking is courlan's rule (``courlan.clean.TRACKERS_RE``, the one
+# trafilatura uses): click ids (fbclid, gclid, msclkid...), prefixed campaign parameters
+# (utm_*, pk_*, mtm_*, mc_*...) and words such as campaign, medium, referrer, xtor. That rule
+# also matches a few names that select the page on real news sites, and those are kept:
+# never merge two different articles into one id to save a duplicate fetch.
+#   cid / catid / newsid / *_id ... (``tin-tuc.aspx?cid=101`` vs ``?cid=202``: two pages)
+#   source, ref, kwd, keyword, session, uid, eid (a page, a search, a user's article list)
+# A parameter whose name ends in "id" is content unless it is a known click id.
+_CLICK_IDS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ysclid", "twclid", "igshid", "clickid",
+    "mc_cid", "mc_eid", "s_cid", "ocid", "cmpid", "_hsenc", "_hsmi", "mkt_tok",
 })
+# Pure trackers courlan's rule does not name (Alibaba spm, Zalo's share parameters, ATI/Comscore).
+_MORE_TRACKERS = frozenset({
+    "spm", "zarsrc", "zacc", "gidzl", "_ga", "_gl", "ref_src", "ref_url", "ito", "ns_mchannel", "ns_source",
+    "ns_campaign", "ns_linkname", "ns_fee", "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3",
+    "at_custom4", "__twitter_impression", "wt.mc_id", "cmp", "sr_share", "share_from",
+})
+_MAY_SELECT_CONTENT = frozenset({"source", "ref", "referer", "referrer", "session", "keyword", "kwd", "uid", "eid",
+                                 "campaign", "medium", "aff"})
 
 
-def _is_tracking(key: str) -> bool:
-    k = key.lower()
-    return k.startswith(("utm_", "pk_", "mtm_", "hsa_")) or k in TRACKING_PARAMS
+def is_tracking_param(key: str) -> bool:
+    """True for a query parameter that only tracks the visitor (never selects the page)."""
+    from courlan.clean import TRACKERS_RE
+
+    k = key.strip().lower()
+    if k in _CLICK_IDS or k in _MORE_TRACKERS:
+        return True
+    if k in _MAY_SELECT_CONTENT or k.endswith("id"):
+        return False
+    return bool(TRACKERS_RE.search(k))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str) -> str:
-    """The URL without tracking parameters or fragment, with a lower-case host, sorted query
-    and normalised percent-encoding (w3lib)."""
+    """The URL without tracking parameters (``is_tracking_param``) or fragment (a ``#!`` or ``#/``
+    route is kept: it selects the page), with a lower-case host without its default port, and
+    w3lib's sorted query and normalised percent-encoding. Every other parameter is kept."""
     parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
-    cleaned = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
-    return canonicalize_url(cleaned)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+    netloc = parts.netloc.lower()
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port == _DEFAULT_PORTS.get(scheme):
+        netloc = netloc.rsplit(":", 1)[0]
+    fragment = parts.fragment if parts.fragment.startswith(("!", "/")) else ""
+    cleaned = urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), fragment))
+    return canonicalize_url(cleaned, keep_fragments=bool(fragment))
 
 
 def same_site(a: str, b: str) -> bool:
