@@ -292,7 +292,9 @@ class SourcesSpider(scrapy.Spider):
         fetched_at = datetime.now(UTC)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         warc_file, offset = self.archive.write_response(
-            response.url, response.status, _reason_phrase(response.status), headers, response.body, fetched_at
+            response.url, response.status, _reason_phrase(response.status), headers, response.body, fetched_at,
+            request_method=response.request.method if response.request else None,
+            request_headers=response.request.headers if response.request else None,
         )
         yield FetchedPage(
             source_id=source.id,
@@ -376,5 +378,3 @@ _PHRASES = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Conte
 
 def _reason_phrase(status: int) -> str:
     return _PHRASES.get(status, "")
-
-

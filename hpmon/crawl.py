@@ -34,7 +34,8 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
     city = load_city(settings)
     backend = open_backend(settings)
     state = CrawlState(settings.state_path)
-    archive = WarcArchive(settings.warc_dir)
+    archive = WarcArchive(settings.warc_dir, sync_every=64, sync_seconds=1.0)  # fsynced in groups; the bridge
+    # syncs before it indexes (pipeline/scrapy_bridge.py)
     pipeline = build_pipeline(settings, backend, sources, city)
     run_id = state.start_run()
     process = CrawlerProcess(

@@ -29,7 +29,10 @@ class ProcessPages:
         stats = self.crawler.stats
         prefix = f"source/{item.source_id}"
         try:
-            outcome = spider.processor.process_page(item)
+            analysis = spider.processor.analyze(spider.processor.draft_from_page(item))
+            if analysis.dropped is None:  # an article is indexed only once its WARC record is durable
+                spider.archive.sync()
+            outcome = spider.processor.index(analysis)
         except Exception as exc:  # a bug in a stage must not stop the crawl; it is logged and counted
             logger.exception("processing %s failed", item.url, extra={"source": item.source_id, "url": item.url})
             outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
