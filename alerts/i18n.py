@@ -280,6 +280,7 @@ EVIDENCE: dict[str, dict[str, str]] = {
 }
 _TERM = re.compile(r'"(?P<surface>[^"]*)" \((?P<field>[a-z_]+) \d+-\d+, severity (?P<severity>\d+)'
                    r'(?:, rebutted: (?P<rebuttal>[^)]*))?\)')
+_FIELD_MARK = re.compile(r"\((title|text|lead)\)")  # a hand-written evidence: «term» (title)
 _PROBABILITY = re.compile(r"\(p=(?P<p>[0-9.]+)\)")
 _DIVERGENCE = re.compile(r"figures (?P<mine>.*) where (?P<n>\d+) other articles of the story \((?P<outlets>.*)\)"
                          r" report (?P<others>.*)$")
@@ -296,14 +297,20 @@ def reason_evidence(kind: str, evidence: str, language: str | None, data: dict[s
     data = data or {}
     evidence = evidence or ""
     if kind.startswith("theme:") or kind == "contested_naming":
-        terms = []
+        found: dict[str, dict[str, Any]] = {}  # one line per term: where it is, its strongest severity
         for m in _TERM.finditer(evidence):
-            field_name = words.get(f"field.{m['field']}", words["field.text"])
-            text = words["term"].format(surface=m["surface"], field=field_name, severity=m["severity"])
-            if m["rebuttal"]:
-                text += " — " + words["rebutted"].format(text=m["rebuttal"])
-            terms.append(text)
-        return "; ".join(terms) if terms else evidence
+            term = found.setdefault(m["surface"], {"fields": [], "severity": 0, "rebuttals": []})
+            name = words.get(f"field.{m['field']}", words["field.text"])
+            if name not in term["fields"]:
+                term["fields"].append(name)
+            term["severity"] = max(term["severity"], int(m["severity"]))
+            if m["rebuttal"] and m["rebuttal"] not in term["rebuttals"]:
+                term["rebuttals"].append(m["rebuttal"])
+        lines = []
+        for surface, term in found.items():
+            text = words["term"].format(surface=surface, field=", ".join(term["fields"]), severity=term["severity"])
+            lines += [text] + [words["rebutted"].format(text=r) for r in term["rebuttals"]]
+        return "; ".join(lines) if lines else _FIELD_MARK.sub(lambda m: f"({words['field.' + m[1]]})", evidence)
     if kind == "negative_sentiment":
         m = _PROBABILITY.search(evidence)
         p = data.get("probability", float(m["p"]) if m else None)

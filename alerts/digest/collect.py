@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from alerts.digest.model import (
@@ -160,6 +161,13 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
+def _host(url: str | None) -> str | None:
+    """The site's name from the article's URL (``www.`` dropped): shown when the outlet is unknown,
+    rather than the crawler's source id."""
+    host = urlsplit(url or "").hostname if _safe_url(url) else None
+    return host.removeprefix("www.") if host else None
+
+
 def article_row(article: Article, base_url: str, tz: ZoneInfo) -> ArticleRow:
     """How the digest shows one article (capped strings, city time, link into the web app)."""
     when = article.date.astimezone(tz) if article.date else None
@@ -168,7 +176,7 @@ def article_row(article: Article, base_url: str, tz: ZoneInfo) -> ArticleRow:
         title=cap(article.title, TITLE_MAX) or cap(article.lead, TITLE_MAX) or article.id,
         link=f"{base_url.rstrip('/')}/articles/{article.id}",
         url=_safe_url(article.url),
-        outlet=cap(article.outlet or article.source_id, NAME_MAX),
+        outlet=cap(article.outlet or _host(article.url) or article.source_id, NAME_MAX),
         country=cap(article.country, NAME_MAX) or None,
         language=cap(article.language, 16) or None,
         scope=article.scope,

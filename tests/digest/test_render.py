@@ -105,7 +105,7 @@ def test_sensitive_items_show_risk_reasons_and_case_state(sotttt):
     assert "Tên gọi gây tranh chấp" in first
     assert "Đang soạn phản bác" in first          # case_state("s3") == "drafting", named as on the case pages
     assert "Sắc thái tiêu cực: xác suất 91" in first and "(p=" not in first
-    assert "chưa mở hồ sơ" in second and "Theo dõi quốc gia" in second and "45/100 (trung bình)" in second
+    assert "Chưa mở hồ sơ" in second and "Theo dõi quốc gia" in second and "45/100 (trung bình)" in second
     assert "watch" not in second
 
 
@@ -201,7 +201,7 @@ def test_without_case_store_the_queue_shows_a_dash(backend, profiles, taxonomy):
                           base_url=BASE_URL, taxonomy=taxonomy, now=NOW)
     doc = page(digest)
     assert headline(doc)["queue"] == ("—", "—", "—")
-    assert "chưa mở hồ sơ" in text(doc.xpath("//table[@data-article='s3']")[0])
+    assert "Chưa mở hồ sơ" in text(doc.xpath("//table[@data-article='s3']")[0])
 
 
 def test_hostile_urls_and_oversized_titles_are_neutralised():
