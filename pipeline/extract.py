@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import html as html_lib
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from htmldate import find_date
 
 from pipeline.legacy_vietnamese import convert_legacy_vietnamese, decode_as_cp1252, detect_legacy_vietnamese
 from pipeline.outcome import Dropped
+
+log = logging.getLogger(__name__)
 
 # Declared charsets whose real-world meaning is a superset encoding.
 _CHARSET_ALIASES = {
@@ -640,6 +643,11 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
             date_extraction_params={"extensive_search": False, "original_date": True,
                                     "outputformat": _HTMLDATE_FORMAT},
         )
+        if doc is None:  # trafilatura drops the whole page when its metadata step fails (a bad date...)
+            doc = trafilatura.bare_extraction(trafilatura.load_html(html), url=url, with_metadata=False,
+                                              include_comments=False, include_tables=True)
+            if doc is not None:
+                log.info("extract: %s: trafilatura's metadata failed, text taken without it", url)
     except Exception as exc:  # trafilatura raises assorted errors on hostile markup
         return Dropped("extract", "extraction_error", f"{type(exc).__name__}: {exc}")
     text = (doc.text or "").strip() if doc else ""
