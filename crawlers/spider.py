@@ -47,6 +47,8 @@ def failure_reason(failure: Failure) -> tuple[str, str, bool]:
     name = type(exc).__name__
     message = str(exc) or name
     response = getattr(exc, "response", None)
+    if getattr(exc, "guard_reason", None):  # refused by crawlers.middleware.AddressGuardMiddleware
+        return exc.guard_reason, getattr(exc, "detail", message), False
     if response is not None and name == "HttpError":
         status = response.status
         return f"http_{status}", f"HTTP {status}", status in TRANSIENT_STATUSES
@@ -55,6 +57,8 @@ def failure_reason(failure: Failure) -> tuple[str, str, bool]:
             return "robots", "disallowed by robots.txt", False
         if "redirection" in message:
             return "redirect_loop", "too many redirects (loop?)", False
+        if "DOWNLOAD_MAXSIZE" in message:  # a body inflated past the cap (HttpCompressionMiddleware)
+            return "too_large", "page larger than the size cap once decompressed", False
         return "ignored", message, False
     if "Timeout" in name or "TimedOut" in name:
         return "timeout", "no answer before the download timeout", True
@@ -92,6 +96,7 @@ class SourcesSpider(scrapy.Spider):
         # article the feed listed was handled: otherwise the next run must read the feed again
         self.pending_validators: dict[str, tuple[str | None, str | None]] = {}
         self.feeds_with_retries: set[str] = set()
+        self.link_feeds: dict[str, str] = {}  # article link → the feed that listed it (this run)
         self.failed_sources: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -200,9 +205,8 @@ class SourcesSpider(scrapy.Spider):
         )
         self._listing_ok(source)
         for entry in reading.entries:
-            request = self._article_request(source, entry.link, entry.hints)
+            request = self._article_request(source, entry.link, entry.hints, feed=feed_url)
             if request:
-                request.meta["feed"] = feed_url
                 yield request
 
     def parse_sitemap(self, response: Response):
@@ -256,13 +260,14 @@ class SourcesSpider(scrapy.Spider):
 
     # -- articles --------------------------------------------------------------------------
 
-    def _article_request(self, source: Source, url: str, hints: LinkHints) -> scrapy.Request | None:
+    def _article_request(self, source: Source, url: str, hints: LinkHints, *,
+                         feed: str | None = None) -> scrapy.Request | None:
         if not url.startswith(("http://", "https://")):
             return None
         link = canonical_url(direct_link(url))
         self._inc(source, "links")
         link = self.state.resolved_target(link) or link  # a news-search id resolved on an earlier run
-        if self._seen(source, link):
+        if self._seen(source, link, feed=feed):
             return None
         if self.queued.get(source.id, 0) >= source.max_articles:
             self._inc(source, "skipped_cap")
@@ -271,15 +276,36 @@ class SourcesSpider(scrapy.Spider):
         self.requested.add(link)
         # dont_filter: duplicates are handled above; Scrapy's filter would also swallow a
         # redirect loop silently instead of reporting it
+        meta = {"source_id": source.id, "link": link, "hints": hints, **({"feed": feed} if feed else {})}
         return scrapy.Request(link, callback=self.parse_article, errback=self._article_failed, dont_filter=True,
-                              meta={"source_id": source.id, "link": link, "hints": hints})
+                              meta=meta)
 
-    def _seen(self, source: Source, link: str) -> bool:
-        """True (and counted) when ``link`` was requested in this run or handled for good before."""
-        if link in self.requested or not self.state.should_fetch(link):
+    def _seen(self, source: Source, link: str, *, feed: str | None = None) -> bool:
+        """True (and counted) when ``link`` was requested in this run, handled for good before, or
+        waits out its backoff after a failure of our own (then its feed must be read again)."""
+        if link in self.requested:
             self._inc(source, "skipped_seen")
             return True
+        if not self.state.should_fetch(link):
+            if self.state.waiting(link):
+                self._inc(source, "skipped_backoff")
+                if feed:
+                    self.feeds_with_retries.add(feed)
+            else:
+                self._inc(source, "skipped_seen")
+            return True
         return False
+
+    def retry_later(self, source_id: str, link: str, feed: str | None, reason: str) -> None:
+        """A page that failed for a reason of our own (engine, disk, a bug in a stage; the item
+        pipeline calls this): it is fetched again on a later run, after a backoff, without using
+        up an attempt, and the feed that listed it is read again in full (validators not kept)."""
+        retry_at = self.state.defer(link, source_id, reason)
+        if feed:
+            self.feeds_with_retries.add(feed)
+        self.logger.warning("source %s: %s will be retried after %s: %s", source_id, link,
+                            retry_at.strftime("%Y-%m-%d %H:%M:%SZ"), reason,
+                            extra={"source": source_id, "url": link})
 
     def parse_article(self, response: Response):
         source = self._source(response)
@@ -289,6 +315,8 @@ class SourcesSpider(scrapy.Spider):
                 yield from self._resolve_news_link(source, response, params)
                 return
         self._inc(source, "fetched")
+        if response.meta.get("feed"):
+            self.link_feeds[response.meta["link"]] = response.meta["feed"]
         fetched_at = datetime.now(UTC)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         warc_file, offset = self.archive.write_response(
@@ -341,7 +369,7 @@ class SourcesSpider(scrapy.Spider):
         link, target = meta["link"], canonical_url(target)
         self.state.mark(link, source.id, "resolved", target)
         self._inc(source, "resolved_links")
-        if self._seen(source, target):
+        if self._seen(source, target, feed=meta.get("feed")):
             return
         self.requested.add(target)
         yield scrapy.Request(target, callback=self.parse_article, errback=self._article_failed, dont_filter=True,
@@ -378,3 +406,5 @@ _PHRASES = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Conte
 
 def _reason_phrase(status: int) -> str:
     return _PHRASES.get(status, "")
+
+

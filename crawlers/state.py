@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ CREATE TABLE IF NOT EXISTS seen (
     outcome TEXT NOT NULL,           -- indexed | duplicate | dropped | failed | resolved (reason: the target)
     reason TEXT,
     final INTEGER NOT NULL DEFAULT 1, -- 0: a transient failure, to try again next run
-    article_id TEXT
+    article_id TEXT,
+    deferrals INTEGER NOT NULL DEFAULT 0, -- failures of our own (engine, disk, a bug): never attempts
+    retry_at TEXT                          -- not fetched again before this time (backoff of our own failures)
 );
 CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, checked_at TEXT NOT NULL
@@ -41,30 +44,82 @@ CREATE INDEX IF NOT EXISTS failures_source ON failures(source_id, at);
 """
 
 MAX_ATTEMPTS = 3  # transient failures of an article URL are retried on this many runs
+# A page that failed for a reason of our own (the engine down, a full disk, a bug in a stage) is
+# not the page's fault: it is retried without limit, after a delay doubling from the first to the cap
+OWN_FAILURE_FIRST_DELAY = timedelta(minutes=2)
+OWN_FAILURE_MAX_DELAY = timedelta(hours=6)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _stamp(_utcnow())
+
+
+def own_failure_delay(deferrals: int) -> timedelta:
+    """The wait before retrying a page after its ``deferrals``-th failure of our own."""
+    return min(OWN_FAILURE_MAX_DELAY, OWN_FAILURE_FIRST_DELAY * (2 ** max(0, deferrals - 1)))
 
 
 class CrawlState:
     """Seen URLs, feed validators, source health and runs. Thread-safe."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(seen)")}
+        with self._conn:  # a state file from before failures of our own were told apart
+            if "deferrals" not in columns:
+                self._conn.execute("ALTER TABLE seen ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0")
+            if "retry_at" not in columns:
+                self._conn.execute("ALTER TABLE seen ADD COLUMN retry_at TEXT")
         self._lock = threading.RLock()
 
     # seen URLs ----------------------------------------------------------------------------
 
     def should_fetch(self, url: str) -> bool:
-        """False when the URL was already handled for good (or failed too often)."""
+        """False when the URL was already handled for good (or failed too often), or waits out
+        the backoff after a failure of our own (``waiting``)."""
         with self._lock:
-            row = self._conn.execute("SELECT final, attempts FROM seen WHERE url = ?", (url,)).fetchone()
-        return row is None or (not row[0] and row[1] < MAX_ATTEMPTS)
+            row = self._conn.execute("SELECT final, attempts, retry_at FROM seen WHERE url = ?", (url,)).fetchone()
+        return row is None or (not row[0] and row[1] < MAX_ATTEMPTS
+                               and (row[2] is None or row[2] <= _stamp(self.clock())))
+
+    def waiting(self, url: str) -> bool:
+        """True when the URL failed for a reason of our own and waits for its retry: it is not
+        handled yet (a feed listing it must be read again, its validators not kept)."""
+        with self._lock:
+            row = self._conn.execute("SELECT final, attempts, retry_at FROM seen WHERE url = ?", (url,)).fetchone()
+        return row is not None and not row[0] and row[1] < MAX_ATTEMPTS and row[2] is not None \
+            and row[2] > _stamp(self.clock())
+
+    def defer(self, url: str, source_id: str, reason: str) -> datetime:
+        """Record a failure of our own at a URL (the engine, the disk, a bug: not the page's
+        fault). It does not count as an attempt: the URL is fetched again once its backoff has
+        passed (doubling per such failure, up to a cap). Returns when it may be retried."""
+        now = self.clock()
+        with self._lock, self._conn:
+            row = self._conn.execute("SELECT deferrals FROM seen WHERE url = ?", (url,)).fetchone()
+            deferrals = (row[0] if row else 0) + 1
+            retry_at = now + own_failure_delay(deferrals)
+            self._conn.execute(
+                "INSERT INTO seen(url, source_id, first_seen, last_attempt, attempts, outcome, reason, final, "
+                "deferrals, retry_at) VALUES (?, ?, ?, ?, 0, 'failed', ?, 0, ?, ?) ON CONFLICT(url) DO UPDATE SET "
+                "last_attempt = excluded.last_attempt, outcome = excluded.outcome, reason = excluded.reason, "
+                "final = 0, deferrals = excluded.deferrals, retry_at = excluded.retry_at",
+                (url, source_id, _stamp(now), _stamp(now), reason, deferrals, _stamp(retry_at)),
+            )
+        return retry_at
 
     def resolved_target(self, url: str) -> str | None:
         """The article URL a news-search link was resolved to on an earlier run, if any."""
@@ -76,13 +131,13 @@ class CrawlState:
     def mark(self, url: str, source_id: str, outcome: str, reason: str | None = None, *,
              article_id: str | None = None, final: bool = True) -> None:
         """Record what happened to a URL (``final=False`` for a failure worth retrying)."""
-        now = _now()
+        now = _stamp(self.clock())
         with self._lock, self._conn:
             self._conn.execute(
                 "INSERT INTO seen(url, source_id, first_seen, last_attempt, outcome, reason, final, article_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET last_attempt = excluded.last_attempt, "
                 "attempts = seen.attempts + 1, outcome = excluded.outcome, reason = excluded.reason, "
-                "final = excluded.final, article_id = coalesce(excluded.article_id, seen.article_id)",
+                "final = excluded.final, article_id = coalesce(excluded.article_id, seen.article_id), retry_at = NULL",
                 (url, source_id, now, now, outcome, reason, int(final), article_id),
             )
 

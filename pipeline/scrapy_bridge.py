@@ -10,6 +10,10 @@ from pipeline.process import Indexed
 
 logger = logging.getLogger(__name__)
 
+# Drop reasons that are our own failure, not the page's (a bug in a stage, the engine or the disk
+# refusing the write): the page is retried later and never counts as an attempt at it
+OWN_FAILURES = frozenset({"internal_error", "index_error"})
+
 
 class ProcessPages:
     """Processes every ``FetchedPage`` with the spider's pipeline, records the outcome in the
@@ -55,6 +59,8 @@ class ProcessPages:
                 spider.state.record_failure(spider.run_id, item.source_id, item.url, str(outcome))
             else:
                 stats.inc_value(f"{prefix}/dropped/{outcome.reason}")
-            spider.state.mark(item.link_url, item.source_id, "dropped", str(outcome),
-                              final=outcome.reason != "internal_error")
+            if outcome.reason in OWN_FAILURES:
+                spider.retry_later(item.source_id, item.link_url, spider.link_feeds.get(item.link_url), str(outcome))
+            else:
+                spider.state.mark(item.link_url, item.source_id, "dropped", str(outcome))
         return outcome

@@ -1,0 +1,164 @@
+"""A failure of our own (here: the index on a full disk) is a delay, never a loss: the feed's
+ETag and Last-Modified are not kept, so the next run reads the feed in full again; the links
+wait out a backoff without using up their attempts; once the disk has room they are indexed.
+
+A real crawl (``hpmon crawl`` in a subprocess) of the local test site, with the index on a real
+1 MiB tmpfs filled to the last byte."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawlers.state import MAX_ATTEMPTS, CrawlState, own_failure_delay
+from index.sqlite import SqliteBackend
+from tests.conftest import make_hpmon
+from tests.fixtures.fixture_sources import load_manifest
+
+pytestmark = pytest.mark.slow
+
+
+def _fill(disk: Path, slack: int = 40 * 1024) -> None:
+    """Write a filler file until the filesystem refuses (ENOSPC), then give back ``slack`` bytes:
+    room for SQLite to open the index (its -shm and -wal files), not to write an article."""
+    fh = (disk / "filler").open("wb", buffering=0)
+    try:
+        while True:
+            fh.write(b"\0" * 512)
+    except OSError:
+        pass
+    finally:
+        fh.close()
+    os.truncate(disk / "filler", (disk / "filler").stat().st_size - slack)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _feed_source(base_url: str, path: Path) -> Path:
+    source = next(s for s in load_manifest()["sources"] if s["id"] == "fx-vi")
+    source = {**source, "urls": [base_url + u.replace("{{BASE}}", "") for u in source["urls"]]}
+    path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _seen(state_path: Path) -> dict[str, tuple[int, int, int, str | None, str]]:
+    conn = sqlite3.connect(state_path)
+    rows = conn.execute("SELECT url, attempts, final, deferrals, retry_at, outcome FROM seen").fetchall()
+    conn.close()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _validators(state_path: Path) -> dict[str, tuple[str | None, str | None]]:
+    conn = sqlite3.connect(state_path)
+    rows = conn.execute("SELECT url, etag, last_modified FROM validators").fetchall()
+    conn.close()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _feed_requests(site, feed_path: str) -> list[dict[str, str]]:
+    return [{k.lower(): v for k, v in h.items()} for m, p, h in site.requests if p == feed_path and m == "GET"]
+
+
+def test_a_full_index_disk_keeps_the_feed_unvalidated_and_retries_the_links_later(news_site, tmp_path, full_disk):
+    home = tmp_path / "home"
+    home.mkdir()
+    SqliteBackend(full_disk / "index.sqlite").close()  # the schema, then not one byte more
+    (home / "index.sqlite").symlink_to(full_disk / "index.sqlite")
+    _fill(full_disk)
+    hpmon = make_hpmon(home, _feed_source(news_site.base_url, tmp_path / "sources.yaml"))
+    state_path = home / "crawl.sqlite"
+    feed_url = news_site.base_url + "/feeds/vi.rss"
+
+    news_site.reset_requests()
+    first = hpmon.json("crawl", check=False)[0]
+    assert first["relevant"] == 0 and first["failures"].get("internal_error", 0) >= 1, first
+    seen = _seen(state_path)
+    failed = {u: r for u, r in seen.items() if r[4] == "failed"}
+    assert failed, seen
+    for url, (attempts, final, deferrals, retry_at, _) in failed.items():
+        assert (attempts, final, deferrals) == (0, 0, 1), url  # not an attempt at the page
+        assert retry_at is not None
+    assert feed_url not in _validators(state_path)  # the feed must be read in full next time
+
+    # a second run at once: the feed is read in full again, the links wait out their backoff
+    news_site.reset_requests()
+    second = hpmon.json("crawl", check=False)[0]
+    requests = _feed_requests(news_site, "/feeds/vi.rss")
+    assert requests and "if-none-match" not in requests[0], requests
+    assert second["fetched"] == 0, second
+    assert feed_url not in _validators(state_path)
+    assert all(_seen(state_path)[u][:3] == (0, 0, 1) for u in failed)
+
+    # room on the disk again, and the backoff has passed: every link is indexed
+    (full_disk / "filler").unlink()
+    conn = sqlite3.connect(state_path)
+    with conn:
+        conn.execute("UPDATE seen SET retry_at = ? WHERE retry_at IS NOT NULL",
+                     ((datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),))
+    conn.close()
+    third = hpmon.json("crawl")[0]
+    assert third["relevant"] >= 1 and not third["failures"].get("internal_error"), third
+    after = _seen(state_path)
+    assert all(after[u][4] in ("indexed", "duplicate", "dropped") and after[u][1] == 1 for u in failed), after
+    backend = SqliteBackend(home / "index.sqlite")
+    assert backend.count() == third["relevant"]
+    backend.close()
+    assert feed_url in _validators(state_path)  # every item handled: now the validators are kept
+
+    news_site.reset_requests()
+    fourth = hpmon.json("crawl")[0]
+    assert fourth["not_modified"] == 1, fourth
+    assert "if-none-match" in _feed_requests(news_site, "/feeds/vi.rss")[0]
+
+
+def test_failures_of_our_own_back_off_exponentially_and_never_use_up_the_attempts(tmp_path):
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    state = CrawlState(tmp_path / "crawl.sqlite", clock=lambda: now[0])
+    url = "https://example.org/a"
+    delays = []
+    for _ in range(MAX_ATTEMPTS + 5):
+        assert state.should_fetch(url)
+        retry_at = state.defer(url, "s", "pipeline/internal_error: OperationalError: database or disk is full")
+        delays.append(retry_at - now[0])
+        assert not state.should_fetch(url) and state.waiting(url)
+        now[0] = retry_at
+    assert delays[:4] == [own_failure_delay(1), own_failure_delay(1) * 2, own_failure_delay(1) * 4,
+                          own_failure_delay(1) * 8]
+    assert max(delays) <= timedelta(hours=6)
+    assert state.should_fetch(url)  # still fetched after more failures of ours than MAX_ATTEMPTS
+    state.mark(url, "s", "indexed", article_id="x")
+    assert not state.should_fetch(url) and not state.waiting(url)
+    state.close()
+
+
+def test_a_state_file_from_before_gets_the_new_columns(tmp_path):
+    path = tmp_path / "crawl.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE seen (url TEXT PRIMARY KEY, source_id TEXT NOT NULL, first_seen TEXT NOT NULL, "
+                 "last_attempt TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, outcome TEXT NOT NULL, "
+                 "reason TEXT, final INTEGER NOT NULL DEFAULT 1, article_id TEXT)")
+    conn.execute("INSERT INTO seen VALUES ('https://e.org/x', 's', 'a', 'a', 1, 'failed', 'timeout', 0, NULL)")
+    conn.commit()
+    conn.close()
+    state = CrawlState(path)
+    assert state.should_fetch("https://e.org/x")
+    state.defer("https://e.org/x", "s", "pipeline/internal_error")
+    assert state.waiting("https://e.org/x")
+    state.close()
