@@ -16,11 +16,12 @@ import time
 
 from bench.common import REPO, RESULTS, machine_info, machine_markdown, md_table
 
-BENCHMARKS = ["coverage", "feeds", "extraction", "metadata", "langid", "throughput", "search", "index"]
+BENCHMARKS = ["coverage", "feeds", "formats", "extraction", "metadata", "langid", "throughput", "search", "index"]
+MODULES = {"formats": "bench.formats_report"}  # default: bench.<name>_bench
 
 
 def _run(name: str, timeout: float, extra: list[str]) -> dict:
-    cmd = [sys.executable, "-m", f"bench.{name}_bench", *extra]
+    cmd = [sys.executable, "-m", MODULES.get(name, f"bench.{name}_bench"), *extra]
     print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
     start = time.perf_counter()
     try:
@@ -104,6 +105,10 @@ def headlines(fresh: set[str]) -> list[tuple[str, str]]:
         warn = sum(1 for f in d["files"] if f["status"] != "ok")
         out.append(("feeds", f"{d['found']} of {d['expected']} entries, {d['complete_files']} of {len(d['files'])} "
                              f"files complete; {warn} files flagged malformed without a content type"))
+    d = _load("formats")
+    if d and "files" in d and "formats" in fresh:
+        out.append(("formats", f"{len(d['files'])} files: {d['lost']} lost, {d['misread']} misread, "
+                               f"{d.get('warned', 0)} read with a warning"))
     return out
 
 
