@@ -602,6 +602,8 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> list[s
         if names and not all(_is_site(n, site_keys) for n in names):
             return names
         publisher_only = publisher_only or names
+    if not publisher_only and any(sources):
+        return []  # the page's author fields hold no name: trafilatura's reading of the same fields is no better
     names = [n for n in _usable(re.split(r";", fallback or ""), site_keys)
              if (len(n.split()) >= 2 or _CJK.search(n)) and not _is_site(n, site_keys)]
     return names or publisher_only  # the publisher, when the page names it as the author and no one else

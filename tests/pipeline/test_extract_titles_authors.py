@@ -1,0 +1,134 @@
+"""Titles without site names, and authors only when the page names them (small pages written for
+these tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import Extracted, clean_title, extract_article, split_authors
+
+BODY = ("<p>The port of Hai Phong received its largest container ship yet at the Lach Huyen terminal this "
+        "morning, opening a direct route to the west coast of the United States, the city said.</p>") * 3
+
+
+def page(head: str = "", byline: str = "", title: str = "Port welcomes largest ship | Harbour Times",
+         h1: str = "Port welcomes largest ship") -> str:
+    return (f'<html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
+            f"<body><article><h1>{h1}</h1>{byline}{BODY}</article></body></html>")
+
+
+def extract(html: str, url: str = "https://harbourtimes.example.com/news/port-ship") -> Extracted:
+    result = extract_article(html, url, timezone="UTC")
+    assert isinstance(result, Extracted), result
+    return result
+
+
+# --- titles -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title,sites,expected", [
+    ("Port welcomes largest ship - Harbour Times", {"harbourtimes"}, "Port welcomes largest ship"),
+    ("Harbour Times | Port welcomes largest ship", {"harbourtimes"}, "Port welcomes largest ship"),
+    ("Port welcomes largest ship – HarbourTimes.com", {"harbourtimes"}, "Port welcomes largest ship"),
+    ("港に最大の船が入港：港湾新聞デジタル", {"港湾新聞デジタル"}, "港に最大の船が入港"),
+    ("港口迎来最大船舶-港湾网", {"港湾网"}, "港口迎来最大船舶"),
+    # a separator that belongs to the headline stays
+    ("Hai Phong: port welcomes largest ship", {"harbourtimes"}, "Hai Phong: port welcomes largest ship"),
+    ("Port - and city - celebrate", {"harbourtimes"}, "Port - and city - celebrate"),
+])
+def test_site_names_are_cleaned_from_titles(title, sites, expected):
+    assert clean_title(title, sites) == expected
+
+
+def test_the_heading_tells_a_section_prefix_from_the_headline():
+    assert clean_title("Shipping | Port welcomes largest ship", set(), ["Port welcomes largest ship"]) \
+        == "Port welcomes largest ship"
+    # a heading that is only a small part of the title is not taken for the headline
+    assert clean_title("Ports: Hai Phong welcomes its largest ship", set(), ["Ports"]) \
+        == "Ports: Hai Phong welcomes its largest ship"
+
+
+def test_the_page_title_without_the_site_name_from_og_site_name():
+    result = extract(page('<meta property="og:site_name" content="Harbour Times">'))
+    assert result.title == "Port welcomes largest ship"
+
+
+def test_json_ld_headline_and_entities():
+    head = ('<meta property="og:title" content="Short social title">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Port welcomes &#8216;largest&#8217; ship"}</script>')
+    result = extract(page(head, h1="Something else entirely"))
+    assert result.title == "Port welcomes ‘largest’ ship"
+
+
+def test_the_candidate_the_visible_heading_confirms_wins():
+    head = ('<meta property="og:title" content="Port welcomes largest ship">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "SEO headline"}</script>')
+    assert extract(page(head)).title == "Port welcomes largest ship"
+
+
+# --- authors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("byline,expected", [
+    ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+    ("Jane Doe, John Roe & Mary Major", ["Jane Doe", "John Roe", "Mary Major"]),
+    ("Von Anna Schmidt und Peter Meier", ["Anna Schmidt", "Peter Meier"]),
+    ("Par Claire Dubois et Marc Petit", ["Claire Dubois", "Marc Petit"]),
+    ("Nguyễn Văn An và Trần Thị Bình", ["Nguyễn Văn An", "Trần Thị Bình"]),
+    ("文／王小明", ["王小明"]),
+    ("责任编辑：李华", ["李华"]),
+    ("김철수 기자", ["김철수"]),
+    ("山田太郎記者", ["山田太郎"]),
+    ("Jane Doe (jd)", ["Jane Doe"]),
+    ("Jobs & Hire", ["Jobs & Hire"]),
+    ("https://www.facebook.com/harbourtimes", []),
+])
+def test_by_lines_are_split_and_normalised(byline, expected):
+    assert split_authors(byline) == expected
+
+
+def test_json_ld_authors_come_first_and_keep_their_spelling():
+    head = ('<meta name="author" content="Harbour Times">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "x", "author": '
+            '[{"@type": "Person", "name": "María R. Sánchez"}, {"@type": "Person", "name": "Lê Văn Cường"}]}'
+            '</script>')
+    assert extract(page(head)).authors == ["María R. Sánchez", "Lê Văn Cường"]
+
+
+def test_json_ld_author_references_are_resolved():
+    head = ('<script type="application/ld+json">{"@graph": ['
+            '{"@type": "NewsArticle", "headline": "x", "author": {"@id": "https://h.example.com/#p1"}},'
+            '{"@type": "Person", "@id": "https://h.example.com/#p1", "name": "Jane Doe"}]}</script>')
+    assert extract(page(head)).authors == ["Jane Doe"]
+
+
+def test_the_publisher_beside_a_person_is_not_an_author():
+    head = ('<meta property="og:site_name" content="Harbour Times">'
+            '<meta name="author" content="Harbour Times"><meta name="author" content="Jane Doe">')
+    assert extract(page(head)).authors == ["Jane Doe"]
+
+
+def test_the_publisher_named_as_the_only_author_is_kept():
+    head = ('<meta property="og:site_name" content="Harbour Times"><script type="application/ld+json">'
+            '{"@type": "NewsArticle", "headline": "x", "author": {"@type": "Organization", "name": "Harbour Times"}}'
+            "</script>")
+    assert extract(page(head)).authors == ["Harbour Times"]
+
+
+@pytest.mark.parametrize("value", [
+    "https://www.facebook.com/harbourtimes", "null", "admin", "12345", "jane-doe", "Photo: Reuters",
+    "Foto: dpa", "20/11/2026 08:15", "a staff writer of the harbour desk who covers shipping",
+])
+def test_profile_urls_ids_slugs_photo_credits_dates_and_phrases_are_not_authors(value):
+    head = f'<meta name="author" content="{value}">'
+    assert extract(page(head)).authors == []
+
+
+def test_no_author_when_the_page_names_none():
+    assert extract(page()).authors == []
+
+
+def test_a_one_word_by_line_fragment_is_not_an_author():
+    byline = '<p class="byline">Tango</p>'
+    assert extract(page(byline=byline)).authors == []
