@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import smtplib
-import urllib.error
-import urllib.request
+from collections.abc import Iterable
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+import httpx
+
 from alerts.delivery import AlertRecord, DeliveryRow, SendResult
 from alerts.mail import MailError, SmtpConfig, send_mail
 from alerts.render import Renderer
+from guard.net import HostPolicy, Refused, guarded_client
 
 logger = logging.getLogger(__name__)
 
@@ -117,28 +118,22 @@ class EmailChannel:
         return SendResult.ok(f"accepted by {self.smtp.host}:{self.smtp.port} as {message['Message-ID']}")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A webhook answers, it does not send us elsewhere: redirects are not followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
-        return None
-
-
 class WebhookChannel:
     """Alerts as a signed JSON POST: ``X-Hpmon-Signature: sha256=<hex>`` over the exact body,
-    and the delivery's ``Idempotency-Key`` so receivers can drop a repeat."""
+    and the delivery's ``Idempotency-Key`` so receivers can drop a repeat. Sent through the
+    address policy (``guard.net``): a webhook on a loopback, private or link-local address goes
+    out only when its host is in ``allow_hosts`` (the ``fetch_allow_hosts`` setting)."""
 
     name = "webhook"
 
     def __init__(self, webhooks: dict[str, str], secret: str | None, renderer: Renderer, *,
-                 timeout: float = 10.0, user_agent: str = "hpmon-alerts/1") -> None:
+                 timeout: float = 10.0, user_agent: str = "hpmon-alerts/1", allow_hosts: Iterable[str] = ()) -> None:
         self.webhooks = dict(webhooks)
         self.secret = secret
         self.renderer = renderer
         self.timeout = timeout
         self.user_agent = user_agent
-        # no proxies from the environment and no redirects: the request goes where the settings say
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+        self.policy = HostPolicy.from_allow_hosts(allow_hosts)
 
     def route(self, delivery: DeliveryRow) -> str:
         return delivery.target
@@ -157,26 +152,37 @@ class WebhookChannel:
         if not self.secret:
             return SendResult.retry("no webhook_secret configured: webhooks are only sent signed", unreachable=True)
         body = self.body(alert, delivery)
-        request = urllib.request.Request(url, data=body, method="POST", headers={
+        headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": self.user_agent,
             SIGNATURE_HEADER: sign(body, self.secret),
             IDEMPOTENCY_HEADER: delivery.idempotency_key,
             "X-Hpmon-Event": "alert",
             "X-Hpmon-Delivery": delivery.idempotency_key,
-        })
+        }
+        # no proxies from the environment and no redirects: the request goes where the settings say
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                status = response.status
-                response.read(MAX_RESPONSE_BYTES)
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            detail = exc.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace").strip()[:200]
-            return _http_outcome(status, detail, exc.headers.get("Retry-After"))
-        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets, bad replies
-            reason = getattr(exc, "reason", exc)
-            return SendResult.retry(f"webhook {delivery.target} unreachable: {reason}", unreachable=True)
-        return _http_outcome(status, "", None)
+            with guarded_client(self.policy, timeout=self.timeout, follow_redirects=False) as client, \
+                    client.stream("POST", url, content=body, headers=headers) as response:
+                status = response.status_code
+                answer = b""
+                for chunk in response.iter_bytes():
+                    answer += chunk
+                    if len(answer) >= MAX_RESPONSE_BYTES:
+                        break
+                retry_after = response.headers.get("Retry-After")
+        except Refused as exc:
+            # a setting to fix (the URL, or fetch_allow_hosts): the alert waits, it is not lost
+            logger.warning("webhook %s refused: %s", delivery.target, exc)
+            return SendResult.retry(f"webhook {delivery.target} refused: {exc}", unreachable=True)
+        except httpx.InvalidURL as exc:
+            return SendResult.failed(f"webhook {delivery.target!r} is not a valid URL: {exc}")
+        except httpx.HTTPError as exc:  # connection refused or reset, DNS, timeouts, bad replies
+            return SendResult.retry(f"webhook {delivery.target} unreachable: {exc}", unreachable=True)
+        if 200 <= status < 300:
+            return _http_outcome(status, "", None)
+        detail = answer[:MAX_RESPONSE_BYTES].decode("utf-8", "replace").strip()[:200]
+        return _http_outcome(status, detail, retry_after)
 
 
 def _http_outcome(status: int, detail: str, retry_after: str | None) -> SendResult:

@@ -167,7 +167,7 @@ class AlertEngine:
     def from_values(cls, *, rules_path: Path, backend: Backend | None, db_path: Path, smtp: SmtpConfig | None,
                     recipients: dict[str, list[str]], webhooks: dict[str, str], webhook_secret: str | None,
                     base_url: str, timezone: str = "Asia/Ho_Chi_Minh", taxonomy_path: Path | None = None,
-                    risk_path: Path | None = None, webhook_timeout: float = 10.0,
+                    risk_path: Path | None = None, webhook_timeout: float = 10.0, allow_hosts: Iterable[str] = (),
                     policy: RetryPolicy | None = None, clock: Callable[[], datetime] = utcnow) -> AlertEngine:
         """The engine built from plain values (the CLI and the crawl pass them from the settings).
         Raises RuleError when the rules file is wrong."""
@@ -176,7 +176,8 @@ class AlertEngine:
                             rule_labels={r.name: r.label for r in rules})
         log = AlertLog(db_path, clock=clock)
         channels = {"email": EmailChannel(smtp, renderer),
-                    "webhook": WebhookChannel(webhooks, webhook_secret, renderer, timeout=webhook_timeout)}
+                    "webhook": WebhookChannel(webhooks, webhook_secret, renderer, timeout=webhook_timeout,
+                                              allow_hosts=allow_hosts)}
         deliverer = Deliverer(log, channels, policy=policy)  # type: ignore[arg-type]
         return cls(rules, backend, log, deliverer, recipients=recipients, webhooks=webhooks, clock=clock)
 
@@ -251,6 +252,44 @@ class AlertEngine:
             members=[(article.id, member_summary(article))], deliveries=self.deliveries_for(rule))
         logger.info("rule %s: alert %s for article %s", rule.name, alert_id, article.id)
         return alert_id
+
+    def evaluate_waiting(self, also: Iterable[Article] = (), *, page: int = 500) -> int:
+        """Evaluate the rules on every article indexed and not evaluated yet (the durable mark in
+        the alert log, in the order they were indexed, whatever their publication date), and on
+        ``also`` (articles handed over directly), then set each one's mark. An article indexed just
+        before a kill is evaluated here by the next round. Returns how many articles were
+        evaluated; nothing fires twice."""
+        now = self.clock()
+        match_rules = [r for r in self.rules if r.enabled and r.kind == "match"]
+        evaluated: set[str] = set()
+        new = 0
+        while True:
+            waiting = [w for w in self.log.awaiting_evaluation(page) if w[0] not in evaluated]
+            if not waiting:
+                break
+            for article_id, indexed_at, doc in waiting:
+                evaluated.add(article_id)
+                try:
+                    article = Article.from_dict(doc)
+                except (TypeError, ValueError, KeyError) as exc:  # a record we cannot read: say so, go on
+                    logger.error("alert evaluation skipped for %s: unreadable record: %s", article_id, exc)
+                    self.log.mark_evaluated(article_id, indexed_at)
+                    continue
+                new += sum(self._consider(rule, article, now) is not None for rule in match_rules)
+                self.log.mark_evaluated(article_id, indexed_at)
+        for article in also:
+            if article.id not in evaluated:
+                evaluated.add(article.id)
+                new += sum(self._consider(rule, article, now) is not None for rule in match_rules)
+                self.log.mark_evaluated(article.id)
+        for rule in self.rules:
+            if rule.enabled and rule.kind == "spike":
+                check = self.check_spike(rule, now)
+                if check and check.fired and self._spike_alert(rule, check, now) is not None:
+                    new += 1
+        if evaluated:
+            logger.info("rules evaluated on %d articles: %d new alerts", len(evaluated), new)
+        return len(evaluated)
 
     # -- spikes ----------------------------------------------------------------------------
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
 def scrapy_settings(*, user_agent: str, download_timeout: float, max_page_bytes: int, concurrent_requests: int,
                     concurrent_per_domain: int, download_delay: float, autothrottle: bool, obey_robots: bool,
                     retry_times: int, retry_backoff: float, item_pipelines: dict[str, int],
-                    log_level: str = "WARNING", slow_domains: dict[str, float] | None = None) -> dict[str, Any]:
+                    log_level: str = "WARNING", slow_domains: dict[str, float] | None = None,
+                    allow_hosts: Iterable[str] = ()) -> dict[str, Any]:
     """The settings dict for a crawl: polite (robots.txt, AutoThrottle, per-domain limits, an
-    honest User-Agent), bounded (timeouts, page size cap) and retrying with backoff."""
+    honest User-Agent), bounded (timeouts, a page size cap that holds for the decompressed
+    body too), guarded (no internal address but ``allow_hosts``, on every redirect hop) and
+    retrying with backoff."""
     return {
         "BOT_NAME": "hpmon",
         "USER_AGENT": user_agent,
@@ -25,8 +29,12 @@ def scrapy_settings(*, user_agent: str, download_timeout: float, max_page_bytes:
         "DOWNLOAD_DELAY": download_delay,
         "RANDOMIZE_DOWNLOAD_DELAY": True,
         "DOWNLOAD_TIMEOUT": download_timeout,
+        # Scrapy (2.11.1+) applies both to the body as received and, in HttpCompressionMiddleware,
+        # to the body it inflates (Content-Encoding gzip, deflate, br, zstd): a gzip bomb stops at
+        # max_page_bytes. A sitemap served as .xml.gz is inflated by crawlers.sitemaps (50 MiB).
         "DOWNLOAD_MAXSIZE": max_page_bytes,
         "DOWNLOAD_WARNSIZE": max_page_bytes // 2,
+        "COMPRESSION_ENABLED": True,
         "DOWNLOAD_SLOTS": {d: {"concurrency": 1, "delay": delay} for d, delay in (slow_domains or {}).items()},
         "RETRY_ENABLED": retry_times > 0,
         "RETRY_TIMES": retry_times,
@@ -36,7 +44,11 @@ def scrapy_settings(*, user_agent: str, download_timeout: float, max_page_bytes:
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.middleware.BackoffMiddleware": 560},
+        # the guard sits next to the downloader: its process_request sees each request last (the
+        # proxy already chosen) and its process_response sees each answer first (before redirects)
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.middleware.BackoffMiddleware": 560,
+                                   "crawlers.middleware.AddressGuardMiddleware": 950},
+        "FETCH_ALLOW_HOSTS": list(allow_hosts),
         "ITEM_PIPELINES": item_pipelines,
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

@@ -80,10 +80,11 @@ def address_refusal(address: str | IPAddress) -> str | None:
     public address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0] if isinstance(address, str) else address)
     if isinstance(ip, ipaddress.IPv6Address):
+        shown = f"::ffff:{ip.ipv4_mapped}" if ip.ipv4_mapped else str(ip)
         for how, inner in _embedded_v4(ip):
             kind = _kind(inner)
             if kind:
-                return f"{ip} is {kind} ({how} {inner})"
+                return f"{shown} is {kind} ({how} {inner})"
         if ip.ipv4_mapped:  # the IPv4 address decides (::ffff:0:0/96 itself is "reserved")
             return None
     kind = _kind(ip)

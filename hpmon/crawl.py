@@ -45,7 +45,7 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
             concurrent_per_domain=settings.concurrent_per_domain, download_delay=settings.download_delay,
             autothrottle=settings.autothrottle, obey_robots=settings.obey_robots, retry_times=settings.retry_times,
             retry_backoff=settings.retry_backoff, item_pipelines={"pipeline.scrapy_bridge.ProcessPages": 300},
-            slow_domains=SLOW_DOMAINS,
+            slow_domains=SLOW_DOMAINS, allow_hosts=settings.fetch_allow_hosts,
         )
         | {"LOG_INSTALL_ROOT_HANDLER": False},
     )

@@ -46,6 +46,7 @@ def open_alert_engine(settings: Settings, backend: Backend | None) -> AlertEngin
         smtp=smtp_config(settings), recipients=settings.recipients, webhooks=settings.webhooks,
         webhook_secret=settings.webhook_secret, base_url=settings.base_url, timezone=_timezone(settings),
         taxonomy_path=settings.config_dir / "topics.yaml", risk_path=settings.config_dir / "risk.yaml",
+        allow_hosts=settings.fetch_allow_hosts,
     )
 
 

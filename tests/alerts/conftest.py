@@ -327,12 +327,14 @@ class Setup:
 
 def build_engine(tmp_path: Path, backend, smtp: SmtpServer | None, hooks: WebhookServer, clock: Clock, *,
                  rules_path: Path = CONFIG / "alerts.yaml", smtp_config: SmtpConfig | None = None,
-                 secret: str | None = SECRET, recipients: dict | None = None) -> AlertEngine:
+                 secret: str | None = SECRET, recipients: dict | None = None,
+                 allow_hosts: tuple[str, ...] = ("127.0.0.1",)) -> AlertEngine:
     return AlertEngine.from_values(
         rules_path=rules_path, backend=backend, db_path=tmp_path / "hpmon.sqlite",
         smtp=smtp_config or (smtp.config() if smtp else None), recipients=recipients or RECIPIENTS,
         webhooks={"oncall_webhook": hooks.url}, webhook_secret=secret, base_url=BASE_URL,
         taxonomy_path=CONFIG / "topics.yaml", risk_path=CONFIG / "risk.yaml", webhook_timeout=5, clock=clock,
+        allow_hosts=allow_hosts,  # the test receiver is on loopback, refused unless allowed
     )
 
 
