@@ -371,8 +371,11 @@ class ElasticsearchBackend:
         by_facet: dict[str, list[str]] = {}
         for facet, value in clause.labels:
             by_facet.setdefault(FACET_FIELDS[facet], []).append(value)
-        should += [{"constant_score": {"filter": {"terms": {attr: values}}, "boost": _LABEL_BOOST}}
-                   for attr, values in by_facet.items()]
+        if by_facet:  # one score for any number of labels, as the embedded engine ranks them all alike
+            labels = [{"terms": {attr: values}} for attr, values in by_facet.items()]
+            should.append({"constant_score": {"filter": labels[0] if len(labels) == 1 else
+                                              {"bool": {"should": labels, "minimum_should_match": 1}},
+                                              "boost": _LABEL_BOOST}})
         return should[0] if len(should) == 1 else {"bool": {"should": should, "minimum_should_match": 1}}
 
     def build_query(self, query: SearchQuery) -> dict[str, Any]:
