@@ -96,8 +96,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         m = _META_CHARSET.search(body[:8192])
         if m:
             codec, how = _codec(m.group(1).decode("ascii", "replace")), "meta"
-            if codec == "cp1252" and max(body, default=0) >= 0x80 and _try(body, "utf-8") is not None:
-                codec = "utf-8"  # UTF-8 bytes under a Latin-1 declaration: the declaration is stale
+            if (codec or "").startswith(("cp125", "iso8859", "latin", "mac-")) and max(body, default=0) >= 0x80 \
+                    and _try(body, "utf-8") is not None:
+                codec = "utf-8"  # valid UTF-8 under a single-byte declaration: the declaration is stale
             text = _try(body, codec)
     if text is None:
         codec, how = "utf-8", "utf-8"
@@ -520,6 +521,8 @@ _BYLINE_PREFIX = re.compile(
     r"view\s+all\s+posts\s+by|posts\s+by|more\s+by|articles\s+by)\s*[:：/／|]?\s+|^(?:责任编辑|编辑|作者|文|撰文|記者|记者)\s*[:：/／]\s*",
     re.I)
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|논설위원|記者|记者|特派員|特派员|編集委員|通讯员|報導|报道)$")
+# "Capital Von Jemima Kelly", "Opinion By Jane Doe": a capitalised by-line word after a kicker
+_INNER_BYLINE = re.compile(r"^\S+(?:\s\S+)?\s(?:By|Von|Par|Por|Door|Av|Af)\s+(?=[A-ZÀ-ÝĀ-Ž])")
 _INITIALS = re.compile(r"\s*\([\w.]{1,5}\)$")  # "Jane Doe (jd)": the by-line's initials
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||/|,|，|、|\s(?:and|und|og|och|et|y|e|i|en|und|và|ve|и|та|ja|és|a)\s|&)\s*",
                            re.I)
@@ -567,7 +570,7 @@ def _looks_like_name(name: str) -> bool:
 def split_authors(value: str) -> list[str]:
     """One by-line to names: "By X and Y", "X, Y & Z", "Von X und Y", "Bởi X", "文／X", "X 기자"."""
     value = _clean_text(value)
-    value = _BYLINE_PREFIX.sub("", value).strip()
+    value = _BYLINE_PREFIX.sub("", _INNER_BYLINE.sub("", value)).strip()
     if re.search(r"^(?:https?:|www\.)|://", value):
         return []  # a profile URL, not a name
     parts = _AUTHOR_SPLIT.split(value)

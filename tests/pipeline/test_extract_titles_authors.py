@@ -132,3 +132,8 @@ def test_no_author_when_the_page_names_none():
 def test_a_one_word_by_line_fragment_is_not_an_author():
     byline = '<p class="byline">Tango</p>'
     assert extract(page(byline=byline)).authors == []
+
+
+def test_a_kicker_before_the_by_line_word_is_dropped_but_a_name_particle_stays():
+    assert split_authors("Opinion By Jane Doe") == ["Jane Doe"]
+    assert split_authors("Ursula von der Leyen") == ["Ursula von der Leyen"]
