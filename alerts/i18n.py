@@ -69,7 +69,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "severity.high": "CAO",
         "severity.critical": "KHẨN",
         "reason.negative_sentiment": "Sắc thái tiêu cực",
-        "reason.outlet_profile": "Hồ sơ cơ quan báo chí",
+        "reason.outlet_profile": "Đặc điểm cơ quan báo chí",
         "reason.divergence": "Khác biệt so với các bài cùng câu chuyện",
         "reason.fact_conflict": "Mâu thuẫn với số liệu chính thức",
         "reason.contested_naming": "Tên gọi gây tranh chấp",

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from babel import Locale
+from babel.dates import get_timezone_location
 from babel.numbers import format_decimal, format_percent
 
 from alerts.i18n import country_name, format_risk, language_name, official_date, reason_evidence, risk_points
@@ -169,6 +170,14 @@ class Translator:
     def short_date(self, day: date) -> str:
         """``24/11/2025`` / ``2025-11-24``."""
         return day.strftime("%d/%m/%Y") if self.lang == "vi" else day.isoformat()
+
+    def timezone(self, zone: str) -> str:
+        """The city's time zone as people name it (CLDR): ``giờ Việt Nam`` / ``Vietnam Time``."""
+        try:
+            name = get_timezone_location(zone, locale=self._locale)
+        except LookupError:
+            return zone
+        return name[:1].lower() + name[1:] if self.lang == "vi" else name
 
     def time(self, moment: datetime | None) -> str:
         return "—" if moment is None else moment.strftime("%H:%M")

@@ -28,7 +28,7 @@ from tests.digest.conftest import BASE_URL, CITY, DAY, day_articles, local, make
 TZ = "Asia/Ho_Chi_Minh"
 SOURCE_ID = "gdelt-watch-vi"
 
-IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_]+\b")  # snake_case: a label or code key
+IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z][a-z]+/[A-Z]\w+")  # snake_case key, or a zone id (Asia/Ho_Chi_Minh)
 MESSAGE_KEY = re.compile(r"\b(?:field|risk|case|flag|metric|section|scope|purpose|breakdown|chart|topic|tone|"
                          r"story|link|headline|appendix|sensitive|mail|pdf|footer|internal)\.[a-z_.]+\b")
 COUNTRY_CODE = re.compile(r"(?<![\w/.-])[A-Z]{2}(?![\w/.-])")  # a two-letter code standing alone
@@ -143,6 +143,7 @@ def test_no_raw_key_or_machine_code_in_any_rendering(sample, profiles, taxonomy,
 def test_the_checks_catch_each_kind_of_seam():
     """The patterns above are not vacuous: each finds the seam it is for."""
     assert IDENTIFIER.findall("Đánh dấu: rebuttal_queue") == ["rebuttal_queue"]
+    assert IDENTIFIER.findall("(giờ Asia/Ho_Chi_Minh)")
     assert MESSAGE_KEY.findall("field.body · field.opening") == ["field.body", "field.opening"]
     assert COUNTRY_CODE.findall("Quốc gia: CN, Tiếng Anh") == ["CN"]
     assert RAW_EVIDENCE.findall('"East Sea" (title 45-53, severity 2)') and ENGLISH_CODES.findall("南海 (text)")
