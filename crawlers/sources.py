@@ -13,6 +13,8 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 import zoneinfo
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -407,3 +409,153 @@ def export_opml(sources: list[Source], title: str = "hpmon sources") -> str:
             ET.SubElement(groups[group], "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# -- checking the sources -----------------------------------------------------------------------
+
+
+def verification_summary(sources: list[Source]) -> dict:
+    """Verified and unverified counts (of all and of the enabled sources) and the unverified
+    enabled sources with their notes: what ``hpmon sources check`` and ``make run`` report."""
+    enabled = [s for s in sources if s.enabled]
+    unverified = [s for s in enabled if not s.verified]
+    return {
+        "sources": len(sources), "enabled": len(enabled),
+        "verified": sum(s.verified for s in sources), "verified_enabled": len(enabled) - len(unverified),
+        "unverified_enabled": [{"id": s.id, "kind": s.kind, "url": s.urls[0] if s.urls else s.url_template,
+                                "note": s.note} for s in unverified],
+    }
+
+
+@dataclass
+class LiveCheck:
+    """What one URL of a source answered: HTTP status, items read (feed entries, sitemap
+    pages and child sitemaps, a listing's article links), the newest item's date, or why not."""
+
+    source_id: str
+    kind: str
+    url: str
+    status: int | None = None
+    items: int | None = None
+    newest: dt.datetime | None = None
+    error: str | None = None  # reason key: timeout | fetch_failed | http_<status> | too_large | robots_disallowed
+    # | not_checked | the parser's key (empty_feed, not_a_feed, malformed_feed...)
+    detail: str = ""
+    content_type: str = ""
+    final_url: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = dataclass_field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def age(self, now: dt.datetime) -> dt.timedelta | None:
+        return now - self.newest if self.newest else None
+
+
+def _read_capped(response, limit: int) -> bytes | None:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def check_live(sources: list[Source], *, user_agent: str, timeout: float = 30.0, max_bytes: int = 5_000_000,
+               obey_robots: bool = True, transport=None) -> list[LiveCheck]:
+    """Fetch each URL of each given source once, with the crawl's User-Agent, timeout, size cap
+    and robots.txt rule, and read it with the parser of its kind. News-search and GDELT sources
+    are query templates and are not fetched (``not_checked``). Never raises for a source."""
+    import time
+
+    import httpx
+    from protego import Protego
+
+    from crawlers.feeds import read_feed
+    from crawlers.links import looks_like_article
+    from crawlers.sitemaps import read_sitemap
+
+    headers = {"User-Agent": user_agent,
+               "Accept": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/html;q=0.8,*/*;q=0.5",
+               "Accept-Language": "vi,en;q=0.8,*;q=0.5"}
+    robots: dict[str, Protego | None] = {}
+    checks: list[LiveCheck] = []
+    with httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, max_redirects=10,
+                      transport=transport) as client:
+
+        def allowed(url: str) -> bool:
+            parts = urlsplit(url)
+            root = f"{parts.scheme}://{parts.netloc}"
+            if root not in robots:
+                try:
+                    answer = client.get(root + "/robots.txt")
+                    robots[root] = Protego.parse(answer.text) if answer.status_code == 200 else None
+                except httpx.HTTPError:
+                    robots[root] = None
+            rules = robots[root]
+            return rules is None or rules.can_fetch(url, user_agent.split("/", 1)[0])
+
+        for source in sources:
+            if source.kind in ("news_search", "gdelt"):
+                checks.append(LiveCheck(source.id, source.kind, source.url_template or (source.urls or ("",))[0],
+                                        error="not_checked", detail="a search query template, not a fixed URL"))
+                continue
+            for url in source.urls:
+                check = LiveCheck(source.id, source.kind, url)
+                checks.append(check)
+                start = time.perf_counter()
+                try:
+                    if obey_robots and not allowed(url):
+                        check.error, check.detail = "robots_disallowed", "robots.txt disallows this URL for hpmon"
+                        continue
+                    with client.stream("GET", url) as response:
+                        check.status = response.status_code
+                        check.final_url = str(response.url)
+                        check.content_type = response.headers.get("content-type", "")
+                        if response.status_code >= 400:
+                            check.error, check.detail = f"http_{response.status_code}", response.reason_phrase
+                            continue
+                        body = _read_capped(response, max_bytes)
+                    if body is None:
+                        check.error, check.detail = "too_large", f"more than {max_bytes} bytes"
+                        continue
+                    _read_body(check, source, body, read_feed, read_sitemap, looks_like_article)
+                except httpx.TimeoutException as exc:
+                    check.error, check.detail = "timeout", f"no answer within {timeout:.0f} s ({type(exc).__name__})"
+                except (httpx.HTTPError, OSError, ValueError) as exc:
+                    check.error, check.detail = "fetch_failed", f"{type(exc).__name__}: {exc}"[:300]
+                finally:
+                    check.seconds = time.perf_counter() - start
+    return checks
+
+
+def _read_body(check: LiveCheck, source: Source, body: bytes, read_feed, read_sitemap, looks_like_article) -> None:
+    url = check.final_url or check.url
+    if source.kind == "rss":
+        reading = read_feed(body, url=url, content_type=check.content_type or None, timezone=source.tzinfo)
+        check.notes.extend(reading.notes)
+        if reading.warning:
+            check.notes.append(reading.warning)
+        if reading.error:
+            check.error, check.detail = reading.error, reading.detail
+            return
+        check.items = len(reading.entries)
+        check.newest = max((e.hints.published for e in reading.entries if e.hints.published), default=None)
+    elif source.kind == "sitemap":
+        reading = read_sitemap(body)
+        if reading.error:
+            check.error, check.detail = reading.error, reading.detail
+            return
+        check.items = len(reading.pages) + len(reading.children)
+        check.newest = max((h.published for _, h in reading.pages if h.published), default=None)
+    else:  # listing, pages: the article links the page offers
+        from urllib.parse import urljoin
+
+        text = body.decode("utf-8", errors="replace")
+        links = {urljoin(url, href) for href in re.findall(r"""href\s*=\s*["']([^"'#]+)""", text)}
+        check.items = sum(looks_like_article(link, url, source.article_pattern) for link in links)
+        if not check.items:
+            check.error, check.detail = "no_articles", "no link on the page looks like an article"

@@ -362,22 +362,32 @@ def sources_list(ctx: click.Context) -> None:
 
 @sources.command("check")
 @click.argument("source_ids", nargs=-1)
+@click.option("--live", is_flag=True, help="Fetch each enabled source's URLs now and report what they answer.")
 @click.pass_context
-def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
-    """Each source's health from the last crawls: last success, error streak, recent failures."""
+def sources_check(ctx: click.Context, source_ids: tuple[str, ...], live: bool) -> None:
+    """Each source's health from the last crawls (last success, error streak, recent failures) and
+    which sources are unverified. With --live: fetch each enabled feed, sitemap and listing with
+    the crawl's settings and report its status, items and how fresh its newest item is."""
+    from crawlers.sources import verification_summary
     from crawlers.state import CrawlState
 
     settings = _settings(ctx)
+    all_sources = load_source_list(settings)
+    unknown = set(source_ids) - {s.id for s in all_sources}
+    if unknown:
+        raise click.UsageError(f"unknown source id(s): {', '.join(sorted(unknown))}")
+    chosen = [s for s in all_sources if not source_ids or s.id in source_ids]
     state = CrawlState(settings.state_path)
     health = state.health()
     table = Table(title="Source health")
-    for col in ("source", "last fetch", "last success", "last new article", "errors in a row", "last error"):
+    for col in ("source", "verified", "last fetch", "last success", "last new article", "errors in a row",
+                "last error"):
         table.add_column(col)
-    chosen = [s for s in load_source_list(settings) if not source_ids or s.id in source_ids]
     for s in chosen:
         h = health.get(s.id, {})
         streak = h.get("error_streak", 0)
-        table.add_row(s.id, h.get("last_fetch") or "never", h.get("last_success") or "never",
+        table.add_row(s.id, Text("yes", style="green") if s.verified else Text("no", style="yellow"),
+                      h.get("last_fetch") or "never", h.get("last_success") or "never",
                       h.get("last_new") or "—", Text(str(streak), style="red" if streak else ""),
                       (h.get("last_error") or "")[:80])
     console.print(table)
@@ -387,6 +397,45 @@ def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
             console.print(f"[bold]{s.id}[/] recent failures:")
             for at, url, reason in failures:
                 console.print(f"  {at}  {reason}  [dim]{url}[/]")
+    summary = verification_summary(chosen)
+    console.print(f"verified: {summary['verified_enabled']} of {summary['enabled']} enabled sources "
+                  f"({summary['verified']} of {summary['sources']} in all); "
+                  f"unverified enabled: {len(summary['unverified_enabled'])}")
+    for item in summary["unverified_enabled"]:
+        note = f" — {item['note']}" if item["note"] else ""
+        console.print(f"  [yellow]unverified[/] {item['id']} ({item['kind']}) [dim]{item['url']}[/]{note}")
+    if live:
+        _sources_check_live(settings, [s for s in chosen if s.enabled])
+
+
+def _sources_check_live(settings: Settings, chosen: list) -> None:
+    from crawlers.sources import check_live
+
+    err.print(f"Fetching {sum(len(s.urls) or 1 for s in chosen)} URLs of {len(chosen)} enabled sources…")
+    checks = check_live(chosen, user_agent=settings.user_agent, timeout=settings.download_timeout,
+                        max_bytes=settings.max_page_bytes, obey_robots=settings.obey_robots)
+    now = datetime.now(UTC)
+    table = Table(title="Live check")
+    for col in ("source", "kind", "status", "items", "newest item", "result", "url"):
+        table.add_column(col)
+    for c in checks:
+        age = c.age(now)
+        if age is None:
+            fresh = "—"
+        else:
+            fresh = f"{age.total_seconds() / 3600:.1f} h ago" if age.days < 2 else f"{age.days} d ago"
+        result = Text("ok", style="green") if c.ok else Text(
+            f"{c.error}: {c.detail}"[:70], style="dim" if c.error == "not_checked" else "red")
+        table.add_row(c.source_id, c.kind, str(c.status or "—"), "—" if c.items is None else str(c.items), fresh,
+                      result, c.final_url if c.final_url and c.final_url != c.url else c.url)
+    console.print(table)
+    answered = [c for c in checks if c.error != "not_checked"]
+    failed = [c for c in answered if not c.ok]
+    console.print(f"live: {len(answered) - len(failed)} of {len(answered)} URLs answered with content; "
+                  f"{len(failed)} failed; {len(checks) - len(answered)} search templates not fetched")
+    if failed:
+        ctx = click.get_current_context()
+        ctx.exit(1)
 
 
 @sources.command("import")
