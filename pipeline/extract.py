@@ -481,7 +481,7 @@ def clean_title(title: str, site_keys: set[str], headings: list[str] = ()) -> st
             if (i, j) == (0, len(parts)):
                 continue
             run = parts[i] + "".join(seps[k] + parts[k + 1] for k in range(i, j - 1))
-            if _key(run) in heading_keys and len(_key(run)) >= 0.5 * len(_key(title)):
+            if _key(run) in heading_keys and len(_key(run)) >= 0.35 * len(_key(title)):
                 return run.strip()
     start, end = 0, len(parts)
     while end - start > 1 and _is_site(parts[end - 1], site_keys):
@@ -502,6 +502,13 @@ def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
     for cleaned in cleaned_all:  # the candidate the page's visible heading confirms
         if cleaned and _key(cleaned) in heading_keys:
             return cleaned
+    first = next((c for c in cleaned_all if c), "")
+    for heading in map(_clean_text, pm.h1s):  # "Recipe <heading>", "<heading> przepis": the visible heading
+        at = first.casefold().find(heading.casefold()) if len(heading) >= 8 else -1
+        rest = (first[:at] + first[at + len(heading):]).strip() if at >= 0 else ""
+        # the rest only plain words (a "Kicker: headline" keeps its kicker)
+        if at >= 0 and rest and len(heading) >= 0.6 * len(first) and not re.search(r"[:|\-–—»«/]", rest):
+            return heading
     for cleaned in cleaned_all:
         if cleaned:
             if cleaned.endswith(("…", "...")):  # a shortened headline: a longer candidate that starts like it

@@ -137,3 +137,16 @@ def test_a_one_word_by_line_fragment_is_not_an_author():
 def test_a_kicker_before_the_by_line_word_is_dropped_but_a_name_particle_stays():
     assert split_authors("Opinion By Jane Doe") == ["Jane Doe"]
     assert split_authors("Ursula von der Leyen") == ["Ursula von der Leyen"]
+
+
+def test_the_visible_heading_without_words_the_title_adds():
+    head = '<meta property="og:title" content="Recipe Hai Phong crab noodle soup">'
+    assert extract(page(head, title="Recipe Hai Phong crab noodle soup", h1="Hai Phong crab noodle soup")).title \
+        == "Hai Phong crab noodle soup"
+    # a heading that is only a kicker is not the headline
+    assert extract(page(head, title="Recipe Hai Phong crab noodle soup", h1="Recipe")).title \
+        == "Recipe Hai Phong crab noodle soup"
+    # a kicker set off by a colon stays part of the headline
+    kicker = '<meta property="og:title" content="Hai Phong: crab noodle soup wins">'
+    assert extract(page(kicker, title="Hai Phong: crab noodle soup wins", h1="crab noodle soup wins")).title \
+        == "Hai Phong: crab noodle soup wins"
