@@ -107,11 +107,34 @@ def crawl(ctx: click.Context, source_ids: tuple[str, ...], once: bool, as_json: 
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
     console.print(summary_table(rows))
+    _report_unverified(rows, sources)
     if rows and all(r.fetched == 0 and r.failed and not r.not_modified for r in rows):
         reasons = {k for r in rows for k in r.failures}
         hint = " Is the network reachable?" if reasons <= {"dns_error", "connection_refused", "timeout"} else ""
         err.print(f"[red]Every source failed[/] ({', '.join(sorted(reasons))}).{hint}")
     console.print('Search what was found:  [bold]hpmon search "hai phong"[/]   (add --facets, --foreign, --lang en...)')
+
+
+def _report_unverified(rows: list, sources: list) -> None:
+    """The crawled sources whose URLs nobody checked against the outlet, apart from the rest: a
+    failure there most likely means a wrong URL in sources.yaml, not a broken site."""
+    by_id = {s.id: s for s in sources}
+    unverified = [r for r in rows if r.source_id in by_id and not by_id[r.source_id].verified]
+    if not unverified:
+        return
+    failed = [r for r in unverified if r.failed and not r.fetched and not r.not_modified]
+    console.print(f"[yellow]Unverified sources[/]: {len(unverified)} of {len(rows)} crawled "
+                  f"({len(unverified) - len(failed)} answered, {len(failed)} failed); their URLs were never "
+                  "checked against the outlet: [bold]hpmon sources check --live[/]")
+    for r in failed:
+        reasons = ", ".join(f"{k}×{v}" for k, v in r.failures.most_common(3))
+        source = by_id[r.source_id]
+        console.print(f"  [red]failed[/] {r.source_id} ({reasons}) — check its URL: "
+                      f"{(source.urls or (source.url_template,))[0]}")
+    verified_failed = [r for r in rows if r.source_id in by_id and by_id[r.source_id].verified
+                       and r.failed and not r.fetched and not r.not_modified]
+    if verified_failed:
+        console.print(f"[red]Verified sources that failed[/]: {', '.join(r.source_id for r in verified_failed)}")
 
 
 def _page_from_file(path: Path):

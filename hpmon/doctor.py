@@ -46,6 +46,20 @@ def _check_sources(settings: Settings) -> Finding:
     return Finding("sources", "ok", f"{enabled} enabled of {len(sources)} ({settings.sources_path})")
 
 
+def _check_verified(settings: Settings) -> Finding:
+    from crawlers.sources import verification_summary
+    from hpmon.app import load_source_list
+
+    summary = verification_summary(load_source_list(settings))
+    unverified = summary["unverified_enabled"]
+    if not unverified:
+        return Finding("source verification", "ok", f"all {summary['enabled']} enabled sources verified")
+    ids = ", ".join(u["id"] for u in unverified[:8]) + (" …" if len(unverified) > 8 else "")
+    return Finding("source verification", "warn",
+                   f"{len(unverified)} of {summary['enabled']} enabled sources unverified ({ids}): their URLs were "
+                   "never checked against the outlet; run `hpmon sources check --live` on a networked machine")
+
+
 def _check_lexicons(settings: Settings) -> Finding:
     from classifiers.lexicon import Lexicons
     from classifiers.sensitive import SensitiveDetector
@@ -186,6 +200,7 @@ def run_checks(settings: Settings, *, disk_alert_percent: float = 90.0, min_free
         ("home", lambda: _check_home(settings)),
         ("city", lambda: _check_city(settings)),
         ("sources", lambda: _check_sources(settings)),
+        ("source verification", lambda: _check_verified(settings)),
         ("lexicons", lambda: _check_lexicons(settings)),
         ("reference facts", lambda: _check_facts(settings)),
         ("alert rules", lambda: _check_rules(settings)),

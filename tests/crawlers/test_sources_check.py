@@ -160,3 +160,34 @@ def test_cli_import_keeps_comments(server, tmp_path):
     assert after.startswith(before)
     ids = [s.id for s in load_sources(registry)]
     assert ids == ["qq", "gone", "bao-hai-phong", "monitoring"]
+
+
+def test_crawl_summary_reports_unverified_sources_apart():
+    from hpmon.cli import _report_unverified
+    from hpmon.summary import summarize
+    from hpmon.term import console
+
+    sources = _sources("http://h")
+    stats = {"source/qq/failed/http_500": 1, "source/map/fetched": 3, "source/gone/failed/http_404": 2,
+             "source/sec/not_modified": 1}
+    rows = summarize(stats, sources)
+    with console.capture() as captured:
+        _report_unverified(rows, sources)
+    out = captured.get()
+    assert "Unverified sources: 6 of 7 crawled" in out
+    assert "failed gone (http_404×2) — check its URL: http://h/missing.rss" in out
+    assert "failed map" not in out and "failed sec" not in out  # answered, or not modified
+    assert "Verified sources that failed: qq" in out
+
+
+def test_doctor_warns_about_unverified_sources(tmp_path):
+    from hpmon.doctor import _check_verified
+    from hpmon.settings import Settings
+
+    registry = tmp_path / "sources.yaml"
+    _write_registry(registry, "http://h")
+    finding = _check_verified(Settings(home=tmp_path, sources_file=registry))
+    assert finding.status == "warn" and "1 of 2 enabled sources unverified (gone)" in finding.detail
+    registry.write_text(registry.read_text(encoding="utf-8").replace("verified: false", "verified: true"),
+                        encoding="utf-8")
+    assert _check_verified(Settings(home=tmp_path, sources_file=registry)).status == "ok"
