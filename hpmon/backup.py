@@ -155,7 +155,9 @@ def complete_warc_length(path: Path) -> int:
                     break
                 consumed += len(pending)
             try:
-                decompressor.decompress(pending)
+                # at most CHUNK bytes out per call: a member that inflates to gigabytes (a gzip
+                # bomb) is walked a chunk at a time, never held whole
+                decompressor.decompress(pending, CHUNK)
             except zlib.error:  # damaged: keep what was complete before
                 break
             if decompressor.eof:
@@ -163,7 +165,7 @@ def complete_warc_length(path: Path) -> int:
                 end = consumed - len(pending)
                 decompressor = zlib.decompressobj(31)
             else:
-                pending = b""
+                pending = decompressor.unconsumed_tail
     return end
 
 
@@ -238,9 +240,31 @@ def verify(src: Path) -> tuple[Manifest, list[str]]:
             problems.append(f"{entry.path}: a symbolic link (a backup holds only plain files)")
         elif not path.is_file():
             problems.append(f"{entry.path}: missing")
+        elif path.stat().st_size != entry.size:  # checked before hashing: a swollen file is not read
+            problems.append(f"{entry.path}: sha256 differs from the manifest ({path.stat().st_size} bytes, "
+                            f"the manifest says {entry.size}: not hashed)")
         elif sha256_file(path) != entry.sha256:
             problems.append(f"{entry.path}: sha256 differs from the manifest")
     return manifest, problems
+
+
+def _copy_checked(src: Path, dest: Path, entry: ManifestEntry) -> None:
+    """Copy one verified file again checking, as it is copied, its size and hash against the
+    manifest (the backup may have changed since it was verified); BackupError when they differ."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with src.open("rb") as fh, dest.open("wb") as out:
+            while chunk := fh.read(CHUNK):
+                size += len(chunk)
+                if size > entry.size:
+                    raise BackupError(f"{entry.path}: grew past the {entry.size} bytes of the manifest while restoring")
+                digest.update(chunk)
+                out.write(chunk)
+        if size != entry.size or digest.hexdigest() != entry.sha256:
+            raise BackupError(f"{entry.path}: changed since it was verified; restore stopped")
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
 
 
 def restore(settings: Settings, src: Path, *, force: bool = False) -> Manifest:
@@ -264,11 +288,15 @@ def restore(settings: Settings, src: Path, *, force: bool = False) -> Manifest:
         linked = [e.path for e in manifest.files if _through_link(home, Path(e.path))]
         if linked:
             raise BackupError(f"refusing to restore through a symbolic link in {home}: {linked[0]}")
+        needed = sum(e.size for e in manifest.files)
+        free = shutil.disk_usage(home).free
+        if needed > free:
+            raise BackupError(f"refusing to restore: the backup needs {needed} bytes, {home} has {free} free")
         for entry in manifest.files:
             target = home / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(target.name + ".restoring")
-            shutil.copyfile(src / entry.path, tmp)
+            _copy_checked(src / entry.path, tmp, entry)
             if entry.kind == "sqlite":
                 for suffix in SKIP_SUFFIXES:
                     Path(str(target) + suffix).unlink(missing_ok=True)
