@@ -284,6 +284,10 @@ _FIELD_MARK = re.compile(r"\((title|text|lead)\)")  # a hand-written evidence: Â
 _PROBABILITY = re.compile(r"\(p=(?P<p>[0-9.]+)\)")
 _DIVERGENCE = re.compile(r"figures (?P<mine>.*) where (?P<n>\d+) other articles of the story \((?P<outlets>.*)\)"
                          r" report (?P<others>.*)$")
+# classifiers.facts.FactConflict.explain()
+_FACT = re.compile(r'^(?P<label>.*?): article says "(?P<surface>[^"]*)" \(= [^)]*\); reference(?: for \d+)? '
+                   r"(?P<reference>[\d,.]+) (?P<unit>.*?) \((?P<source>[^()]*?)(?:, [^()]*)?\); "
+                   r"off by (?P<deviation>[+-]?\d+)%")
 _DIVERGENCE_SCORE = re.compile(r"diverges from its story \((?P<d>[0-9.]+)\)")
 
 
@@ -328,6 +332,9 @@ def reason_evidence(kind: str, evidence: str, language: str | None, data: dict[s
         m = _DIVERGENCE_SCORE.match(evidence)
         d = data.get("divergence", float(m["d"]) if m else None)
         return words["divergence.score"].format(points=risk_points(d)) if d is not None else evidence
+    if kind == "fact_conflict" and not data.get("surface") and (m := _FACT.match(evidence)):
+        data = {"label": m["label"], "surface": m["surface"], "unit": m["unit"], "reference_source": m["source"],
+                "reference_value": float(m["reference"].replace(",", "")), "deviation": int(m["deviation"]) / 100}
     if kind == "fact_conflict" and data.get("surface") and data.get("reference_value") is not None:
         try:
             return words["fact"].format(

@@ -57,6 +57,13 @@ def safe_href(url: str | None) -> str | None:
     return url if scheme in ("http", "https") else None
 
 
+def _host(url: str | None) -> str | None:
+    """The site of a link (``www.`` dropped), or None."""
+    href = safe_href(url)
+    host = urlsplit(href).hostname if href else None
+    return host.removeprefix("www.") if host else None
+
+
 def segments(text: str, spans: list[list[int]] | list[tuple[int, int]]) -> list[tuple[str, bool]]:
     """The snippet cut into (text, matched) pieces, so templates can mark matches without markup."""
     out: list[tuple[str, bool]] = []
@@ -104,7 +111,7 @@ class Renderer:
             "title": a.get("title") or "",
             "language": tr.language_name(a.get("language")),
             "language_code": a.get("language") or "",
-            "outlet": a.get("outlet") or a.get("source_id") or tr("unknown"),
+            "outlet": a.get("outlet") or _host(a.get("url")) or tr("unknown"),  # a site, never a source id
             "country": tr.country_name(a.get("country")),
             "scope": tr(f"scope.{a['scope']}") if a.get("scope") in ("foreign", "domestic") else tr("unknown"),
             "published": self._when(a.get("date")) or tr("unknown"),
