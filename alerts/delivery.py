@@ -92,6 +92,13 @@ CREATE TABLE IF NOT EXISTS alert_attempts (
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS alert_attempts_delivery ON alert_attempts(delivery_id);
+CREATE TABLE IF NOT EXISTS alert_evaluations (
+    article_id TEXT PRIMARY KEY,
+    indexed_at TEXT NOT NULL,          -- when it was (last) indexed: the order of the catch-up
+    article TEXT,                      -- the article as indexed (JSON) until the rules were evaluated
+    evaluated_at TEXT                  -- the mark: NULL until every rule was evaluated on this version
+);
+CREATE INDEX IF NOT EXISTS alert_evaluations_waiting ON alert_evaluations(evaluated_at, indexed_at);
 """
 
 DeliveryState = Literal["pending", "sending", "sent", "failed", "expired"]
@@ -293,6 +300,64 @@ class AlertLog:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    # -- evaluation marks ----------------------------------------------------------------------
+
+    def await_evaluation(self, article_id: str, article: dict[str, Any]) -> None:
+        """Record that an article was (re)indexed and the rules are not evaluated on it yet: written
+        by the pipeline right after each index write, so an article indexed just before a kill is
+        still evaluated by the next delivery round, whatever its date."""
+        now = _iso(utcnow())
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO alert_evaluations(article_id, indexed_at, article, evaluated_at) VALUES (?, ?, ?, NULL) "
+                "ON CONFLICT(article_id) DO UPDATE SET indexed_at = excluded.indexed_at, article = excluded.article, "
+                "evaluated_at = NULL", (article_id, now, json.dumps(article, ensure_ascii=False)))
+
+    def awaiting_evaluation(self, limit: int = 500) -> list[tuple[str, str, dict[str, Any]]]:
+        """(article id, indexed at, article as indexed) of articles not evaluated yet, in the
+        order they were indexed."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT article_id, indexed_at, article FROM alert_evaluations WHERE evaluated_at IS NULL "
+                "ORDER BY indexed_at, article_id LIMIT ?", (limit,)).fetchall()
+        return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def mark_evaluated(self, article_id: str, indexed_at: str | None = None) -> bool:
+        """Set the mark once every rule was evaluated on the article (the version indexed at
+        ``indexed_at``: one indexed again meanwhile stays waiting). Alerts are logged before the
+        mark, and an article never fires a rule twice, so a kill in between evaluates it again
+        harmlessly. Returns whether a waiting article was marked."""
+        now = _iso(self.clock())
+        with self._tx() as conn:
+            if indexed_at is None:  # an article handed over directly: marked whether it waited or not
+                return conn.execute(
+                    "INSERT INTO alert_evaluations(article_id, indexed_at, article, evaluated_at) "
+                    "VALUES (?, ?, NULL, ?) ON CONFLICT(article_id) DO UPDATE SET "
+                    "evaluated_at = excluded.evaluated_at, article = NULL WHERE alert_evaluations.evaluated_at IS NULL",
+                    (article_id, now, now)).rowcount == 1
+            changed = conn.execute(
+                "UPDATE alert_evaluations SET evaluated_at = ?, article = NULL WHERE article_id = ? "
+                "AND evaluated_at IS NULL AND indexed_at = ?", (now, article_id, indexed_at)).rowcount
+        return changed == 1
+
+    def evaluation_known(self, article_ids: list[str]) -> set[str]:
+        """Those of the articles that have an evaluation record (evaluated, or waiting for it)."""
+        known: set[str] = set()
+        with self._lock:
+            for start in range(0, len(article_ids), 500):
+                chunk = article_ids[start:start + 500]
+                known.update(r[0] for r in self._conn.execute(
+                    f"SELECT article_id FROM alert_evaluations WHERE article_id IN ({','.join('?' * len(chunk))})",
+                    chunk))
+        return known
+
+    def evaluation_counts(self) -> dict[str, int]:
+        """Articles whose rules were evaluated, and those waiting."""
+        with self._lock:
+            done, waiting = self._conn.execute(
+                "SELECT count(evaluated_at), count(*) - count(evaluated_at) FROM alert_evaluations").fetchone()
+        return {"evaluated": done, "waiting": waiting}
 
     # -- alerts ------------------------------------------------------------------------------
 

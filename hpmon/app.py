@@ -106,8 +106,23 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         facts=FactChecker.from_config(settings.config_dir),
         risk=RiskScorer.from_config(settings.config_dir),
         stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,
-        on_indexed=[rebuttal_queue_hook(settings, city.timezone)] if record_stories else [],
+        on_indexed=[rebuttal_queue_hook(settings, city.timezone), alert_evaluation_hook(settings)]
+        if record_stories else [],
     )
+
+
+def alert_evaluation_hook(settings: Settings):
+    """After indexing: the article waits in the alert log for the rules to be evaluated on it
+    (alerts/delivery.py ``await_evaluation``), durably, before the crawl goes on: the delivery
+    round evaluates it even when the crawl is killed before its own alert step."""
+    from alerts.delivery import AlertLog
+
+    log = AlertLog(settings.app_db_path)
+
+    def hook(article, analysis) -> None:
+        log.await_evaluation(article.id, article.to_dict())
+
+    return hook
 
 
 def rebuttal_queue_hook(settings: Settings, timezone: str):
