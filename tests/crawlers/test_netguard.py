@@ -115,13 +115,13 @@ def crawl(tmp_path_factory):
     rows = {row["source"]: row for row in json.loads("\n".join(out))}
     with sqlite3.connect(home / "crawl.sqlite") as db:
         failures = db.execute("SELECT source_id, url, reason FROM failures").fetchall()
-    yield rows, failures, int(peak_kib), news, internal, other
+    yield rows, failures, int(peak_kib), news, internal, other, hpmon
     for s in (news, internal, other):
         s.close()
 
 
 def test_redirect_hops_to_internal_addresses_are_refused_with_a_reason(crawl):
-    rows, failures, _, _, internal, _ = crawl
+    rows, failures, _, _, internal, _, _ = crawl
     assert rows["redirects"]["failures"] == {"blocked_address": 2}
     details = [reason for source, _, reason in failures if source == "redirects"]
     assert any("127.0.0.1 is loopback" in d for d in details)
@@ -130,7 +130,7 @@ def test_redirect_hops_to_internal_addresses_are_refused_with_a_reason(crawl):
 
 
 def test_sitemap_index_children_may_not_point_inside(crawl):
-    rows, failures, _, news, internal, _ = crawl
+    rows, failures, _, news, internal, _, _ = crawl
     assert rows["index"]["failures"] == {"blocked_address": 2}, rows["index"]
     details = [reason for source, _, reason in failures if source == "index"]
     assert any("::ffff:127.0.0.1 is loopback" in d for d in details), details
@@ -138,13 +138,13 @@ def test_sitemap_index_children_may_not_point_inside(crawl):
 
 
 def test_robots_txt_is_asked_again_when_a_redirect_changes_host(crawl):
-    rows, _, _, _, _, other = crawl
+    rows, _, _, _, _, other, _ = crawl
     assert rows["moved"]["failures"] == {"robots": 1}
     assert other.paths == ["/robots.txt"]
 
 
 def test_a_gzip_bomb_sitemap_stops_at_the_limit_with_a_reason_in_bounded_memory(crawl):
-    rows, failures, peak_kib, _, _, _ = crawl
+    rows, failures, peak_kib, _, _, _, _ = crawl
     assert rows["bomb"]["failures"] == {"malformed_sitemap": 1}
     assert any("expands beyond 50 MiB" in reason for source, _, reason in failures if source == "bomb")
     assert rows["bomb-encoded"]["failures"] == {"too_large": 1}
@@ -163,3 +163,37 @@ def test_an_inflated_sitemap_is_bounded_in_memory():
     assert reading.startswith("malformed_sitemap expands beyond 50 MiB")
     print(f"peak memory reading a {BOMB_MIB} MiB gzip bomb sitemap: {int(peak_kib) / 1024:.0f} MiB")
     assert int(peak_kib) < 250 * 1024
+
+
+def test_ingest_of_an_internal_url_is_refused(crawl):
+    *_, internal, _, hpmon = crawl
+    result = hpmon.run("ingest", f"http://localhost:{internal.port}/internal/secret")
+    assert "blocked_address" in result.stdout and internal.paths == []
+    with sqlite3.connect(hpmon.home / "crawl.sqlite") as db:
+        [(reason,)] = db.execute("SELECT reason FROM failures WHERE source_id = 'ingest'").fetchall()
+    assert reason.startswith("blocked_address: localhost resolves to")
+
+
+def test_a_response_from_an_internal_address_is_dropped_whatever_the_lookup_said():
+    """DNS rebinding: our lookup said public, the connection reached loopback."""
+    import ipaddress
+
+    from scrapy.http import HtmlResponse, Request
+
+    from crawlers.middleware import AddressGuardMiddleware, BlockedRequest
+    from guard.net import HostPolicy
+
+    guard = AddressGuardMiddleware(HostPolicy.from_allow_hosts(["fixture.local"]))
+    request = Request("http://news.example/a.html")
+    answer = HtmlResponse(request.url, body=b"<html>internal</html>", request=request,
+                          ip_address=ipaddress.ip_address("127.0.0.1"))
+    with pytest.raises(BlockedRequest, match="news.example connected to 127.0.0.1 is loopback") as refused:
+        guard.process_response(request, answer)
+    assert refused.value.guard_reason == "blocked_address"
+    public = HtmlResponse(request.url, body=b"<html>ok</html>", request=request,
+                          ip_address=ipaddress.ip_address("93.184.215.14"))
+    assert guard.process_response(request, public) is public
+    allowed = Request("http://fixture.local/a.html")
+    local = HtmlResponse(allowed.url, body=b"<html>ok</html>", request=allowed,
+                         ip_address=ipaddress.ip_address("127.0.0.1"))
+    assert guard.process_response(allowed, local) is local
