@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,6 +93,18 @@ def fts_clause(clause: Clause) -> str | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class _HitSet:
+    """The SQL of a query's hit set (``rowid``, ``rank``: bm25, lower is better; 0.0 when not ranked)
+    and its parameters; ``match``: the full-text expression every clause's words make (ranks come
+    from it); ``labelled``: some clause also matches by label (those hits are not ranked by text)."""
+
+    sql: str
+    params: list
+    match: str | None
+    labelled: bool = False
 
 
 class QueryTimeout(RuntimeError):
@@ -211,48 +224,43 @@ class SqliteBackend:
                 params.append(expr)
         return (" AND ".join(conds) or "1"), params
 
-    def _hit_set(self, query: SearchQuery) -> tuple[str, list, str | None] | None:
-        """The SQL of the hit set (``rowid``, ``rank``: bm25, lower is better), its parameters and
-        the full-text expression the ranks come from; None when the query can match nothing.
+    def _hit_set(self, query: SearchQuery) -> _HitSet | None:
+        """The hit set of the query (see ``_HitSet``); None when the query can match nothing.
 
         Read from the indexes alone (full-text, facets, dates, risk). A clause that names labels
-        (``chủ quyền`` -> topic sovereignty) also matches the articles carrying one: those are not
-        ranked by the text (rank 0, after every text match, whose bm25 is always negative)."""
+        (``chủ quyền`` -> topic sovereignty) also matches the articles carrying one: the clause is the
+        union of its full-text matches and those articles, the clauses are intersected."""
         parsed = query.parsed
         must = [fts_clause(c) for c in parsed.must]
         if any(e is None and not c.labels for e, c in zip(must, parsed.must, strict=True)):
             return None  # a clause of words none of which is searchable
-        text = " AND ".join(e for e in must if e)
-        if not parsed.has_labels:
-            if text:
-                # "+": the sets are tested on each match; they never drive the full-text scan
-                where, params = self._where(query, rowid="+articles_fts.rowid")
-                return (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                        f"WHERE articles_fts MATCH ? AND {where}", [text, *params], text)
+        text = " AND ".join(e for e in must if e) or None
+        if text and not parsed.has_labels:
+            # "+": the sets are tested on each match; they never drive the full-text scan
+            where, params = self._where(query, rowid="+articles_fts.rowid")
+            return _HitSet(f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                           f"WHERE articles_fts MATCH ? AND {where}", [text, *params], text)
+        if not parsed.must:
             where, params = self._where(query)
-            return f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}", params, None
-        conds: list[str] = []
-        cond_params: list = []
+            return _HitSet(f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}", params, None)
+        sets: list[str] = []
+        set_params: list = []
         for expr, clause in zip(must, parsed.must, strict=True):
             parts = []
             if expr:
-                parts.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-                cond_params.append(expr)
+                parts.append("SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH ?")
+                set_params.append(expr)
             by_facet: dict[str, list[str]] = {}
             for facet, value in clause.labels:
                 by_facet.setdefault(facet, []).append(value)
             for facet, values in by_facet.items():
-                parts.append(f"a.rowid IN (SELECT article FROM facets WHERE field = ? AND value IN "
-                             f"({','.join('?' * len(values))}))")
-                cond_params.extend([facet, *values])
-            conds.append("(" + " OR ".join(parts) + ")")
-        where, params = self._where(query)
-        ranked = (f"LEFT JOIN (SELECT rowid, {_BM25} AS rank FROM articles_fts WHERE articles_fts MATCH ?) r "
-                  f"ON r.rowid = a.rowid ") if text else ""
-        rank = "coalesce(r.rank, 0.0)" if text else "0.0"
-        sql = (f"SELECT a.rowid AS rowid, {rank} AS rank FROM articles a {ranked}"
-               f"WHERE {' AND '.join(conds)} AND {where}")
-        return sql, [*([text] if text else []), *cond_params, *params], text or None
+                parts.append(f"SELECT article AS id FROM facets WHERE field = ? AND value IN "
+                             f"({','.join('?' * len(values))})")
+                set_params.extend([facet, *values])
+            sets.append(f"SELECT id FROM ({' UNION '.join(parts)})")
+        where, params = self._where(query, rowid="h.id")
+        return _HitSet(f"SELECT h.id AS rowid, 0.0 AS rank FROM ({' INTERSECT '.join(sets)}) h WHERE {where}",
+                       [*set_params, *params], text, labelled=True)
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Hits of the query. The hit set (``rowid``, ``rank``) is read from the indexes alone
@@ -264,7 +272,7 @@ class SqliteBackend:
         hit_set = self._hit_set(query)
         if hit_set is None:
             return SearchResult(total=0, hits=[], facets={})
-        base, base_params, match = hit_set
+        base, base_params, match = hit_set.sql, hit_set.params, hit_set.match
         timed_out = False
         facets: dict[str, list[tuple[str, int]]] = {}
         with self._lock:
@@ -272,7 +280,9 @@ class SqliteBackend:
             try:
                 try:
                     total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
-                    if query.sort == "relevance" and match:
+                    if query.sort == "relevance" and hit_set.labelled:
+                        rows = self._page_in_tiers(hit_set, query, query.limit, query.offset)
+                    elif query.sort == "relevance" and match:
                         rows = self._page_by_rank(base, base_params, query.limit, query.offset)
                     else:
                         rows = self._page_by_date(base, base_params, match, query.limit, query.offset,
@@ -307,8 +317,8 @@ class SqliteBackend:
         hit_set = self._hit_set(query)
         if hit_set is None:
             return Histogram()
-        base, params, _ = hit_set
-        sql = f"SELECT a.sort_date FROM ({base}) h JOIN articles a ON a.rowid = h.rowid"
+        sql = f"SELECT a.sort_date FROM ({hit_set.sql}) h JOIN articles a ON a.rowid = h.rowid"
+        params = hit_set.params
         tz = ZoneInfo(timezone)
         counts: dict[str, int] = {}
         timed_out = False
@@ -333,6 +343,32 @@ class SqliteBackend:
 
     def refresh(self) -> None:
         """Writes are visible at once in SQLite; here for the Backend protocol."""
+
+    def _page_in_tiers(self, hit_set: _HitSet, query: SearchQuery, limit: int, offset: int
+                       ) -> list[tuple[str, float]]:
+        """(doc, rank) of a page of a query that names labels: first the articles whose text matches
+        every clause, best first (read like any text query), then those matched through a label,
+        by id."""
+        rows: list[tuple[str, float]] = []
+        text_hits = 0
+        if hit_set.match:
+            where, params = self._where(query, rowid="+articles_fts.rowid")
+            ranked = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                      f"WHERE articles_fts MATCH ? AND {where}")
+            ranked_params = [hit_set.match, *params]
+            text_hits = self._conn.execute(f"SELECT count(*) FROM ({ranked})", ranked_params).fetchone()[0]
+            if offset < text_hits:
+                rows = self._page_by_rank(ranked, ranked_params, min(limit, text_hits - offset), offset)
+        rest = limit - len(rows)
+        if rest <= 0:
+            return rows
+        unranked, unranked_params = hit_set.sql, list(hit_set.params)
+        if hit_set.match:
+            unranked = f"{unranked} AND h.id NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+            unranked_params.append(hit_set.match)
+        return rows + self._conn.execute(
+            f"SELECT a.doc, 0.0 FROM ({unranked}) h JOIN articles a ON a.rowid = h.rowid ORDER BY a.id "
+            f"LIMIT ? OFFSET ?", [*unranked_params, rest, max(0, offset - text_hits)]).fetchall()
 
     def _page_by_rank(self, base: str, params: list, limit: int, offset: int) -> list[tuple[str, float]]:
         """(doc, rank) of the page, best first, ties by id: the rank of the last row of the page

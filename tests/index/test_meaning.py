@@ -184,3 +184,18 @@ def test_the_configuration_gives_the_city_country_and_label_expansions():
 def test_a_missing_configuration_file_leaves_search_on_the_text(tmp_path):
     th = Thesaurus.from_config(city=tmp_path / "nope.yaml", taxonomy=tmp_path / "nope.yaml")
     assert len(th) == 0 and th.lookup("hai phong") == ((), (), ())
+
+
+@pytest.mark.parametrize("text", ["chủ quyền", "hai phong OR chủ quyền", "主权"])
+def test_pages_of_an_expanded_query_follow_the_full_order(loaded, text):
+    full = [h.article.id for h in search(loaded, text).hits]
+    for size in (1, 2):
+        paged = []
+        for offset in range(0, len(full), size):
+            page = loaded.search(SearchQuery(text=text, limit=size, offset=offset, thesaurus=thesaurus()))
+            assert page.total == len(full)
+            paged += [h.article.id for h in page.hits]
+        assert paged == full
+    by_date = [h.article.id for h in search(loaded, text, sort="date").hits]
+    assert sorted(by_date) == sorted(full)
+    assert by_date == sorted(full, key=lambda i: next(a.published_at for a in ARTICLES if a.id == i), reverse=True)
