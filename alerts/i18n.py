@@ -255,7 +255,7 @@ def language_name(code: str | None, language: str | None) -> str:
 
 EVIDENCE: dict[str, dict[str, str]] = {
     "vi": {
-        "field.title": "tiêu đề", "field.text": "nội dung", "field.lead": "phần mở đầu",
+        "field.title": "tiêu đề", "field.text": "nội dung", "field.lead": "sapo",
         "term": "«{surface}» ({field}, mức độ {severity})", "rebutted": "đã bác bỏ: «{text}»",
         "sentiment": "xác suất {p}",
         "profile.state_media_claimant": "truyền thông nhà nước của một bên tranh chấp",
