@@ -131,6 +131,8 @@ def test_cli_scheduled_send_and_web_preview_show_the_same_digest(home, tmp_path)
     mails = [parse(raw) for _, rcpt, raw in inbox.messages if "lanh.dao@sotttt.example.vn" in rcpt]
     assert len(mails) == 1
     mail_html = mails[0].get_body(("html",)).get_content()
+    assert "LƯU HÀNH NỘI BỘ" in mails[0].get_body(("plain",)).get_content()  # the internal mark, in both parts
+    assert "Lưu hành nội bộ" in mail_html
 
     from fastapi.testclient import TestClient
 
