@@ -16,7 +16,8 @@ import time
 
 from bench.common import REPO, RESULTS, machine_info, machine_markdown, md_table
 
-BENCHMARKS = ["coverage", "feeds", "formats", "extraction", "metadata", "langid", "throughput", "search", "index"]
+BENCHMARKS = ["coverage", "feeds", "formats", "extraction", "metadata", "langid", "throughput", "crawl", "search",
+              "index"]
 MODULES = {"formats": "bench.formats_report"}  # default: bench.<name>_bench
 
 
@@ -86,6 +87,15 @@ def headlines(fresh: set[str]) -> list[tuple[str, str]]:
         if ratios.get("pipeline-all"):
             parts.append(f"ratio to floor {ratios.get('pipeline') or 0:.2f} / {ratios['pipeline-all']:.2f}")
         out.append(("throughput", "; ".join(parts)))
+    d = _load("crawl")
+    if d and "runs" in d and "crawl" in fresh:
+        r, ratio = d["runs"].get("crawl-all", {}), d.get("ratio_to_trafilatura", {}).get("crawl-all", {})
+        if "articles_per_second" in r:
+            out.append(("crawl", f"real crawl on 127.0.0.1, 1 worker: {r['articles_per_second']:.1f} articles/s "
+                                 f"({r['articles_per_cpu_second']:.1f} per CPU s), "
+                                 f"{ratio.get('articles_per_wall_second_to_trafilatura', 0):.2f}× trafilatura alone "
+                                 f"({ratio.get('articles_per_cpu_second_to_trafilatura', 0):.2f}× per CPU s); "
+                                 f"{r['summary'].get('fetched')} pages, {r['summary'].get('failed')} errors"))
     d = _load("search")
     if d and "sizes" in d and "search" in fresh:
         parts = []
@@ -96,7 +106,7 @@ def headlines(fresh: set[str]) -> list[tuple[str, str]]:
             p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))] if ms else float("nan")
             parts.append(f"{s['docs']:,} docs{' (partial)' if s.get('stopped') else ''}: "
                          f"{s['docs_per_second']:.0f} docs/s indexing, {s['bytes_on_disk'] / 1e6:.0f} MB, "
-                         f"all queries p50 {p50:.0f} ms / p95 {p95:.0f} ms"
+                         f"all queries p50 {p50:.0f} ms / p95 {p95:.0f} ms (timeouts counted at the limit)"
                          + "".join(f" ({n} of {len(s['queries'])} over the time limit)"
                                    for n in [sum(1 for q in s["queries"] if q.get("error"))] if n))
         out.append(("search", "; ".join(parts)))
@@ -130,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs.append(previous[name])
             continue
         extra = ["--large"] if (name == "search" and args.large) else []
-        timeout = args.timeout * (2 if extra else 1)
+        timeout = args.timeout * (2 if extra else 3 if name == "crawl" else 1)  # crawl: four crawling processes
         runs.append(_run(name, timeout, extra))
     total = sum(r["seconds"] for r in runs)
     fresh = {r["name"] for r in runs if r["status"] == "ok"}
