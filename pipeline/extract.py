@@ -530,6 +530,10 @@ _BYLINE_PREFIX = re.compile(
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|논설위원|記者|记者|特派員|特派员|編集委員|通讯员|報導|报道)$")
 # "Capital Von Jemima Kelly", "Opinion By Jane Doe": a capitalised by-line word after a kicker
 _INNER_BYLINE = re.compile(r"^\S+(?:\s\S+)?\s(?:By|Von|Par|Por|Door|Av|Af)\s+(?=[A-ZÀ-ÝĀ-Ž])")
+_LEGAL_FORM = re.compile(r"\b(?:GmbH|AG|Ltd|Inc|LLC|S\.A|SA|S\.L|SpA|e\.V|Verlag|Corp)\b\.?")
+_STAFF_SUFFIX = re.compile(r"\s+(?:\S+\s+)?(?:staff(?:\s+(?:writer|reporter))?|correspondent|contributor|reporter)$",
+                           re.I)
+_SOCIAL = re.compile(r"^(?:facebook|twitter|instagram|youtube|tiktok|linkedin|telegram)(?:\s*\.?\s*com)?$", re.I)
 _INITIALS = re.compile(r"\s*\([\w.]{1,5}\)$")  # "Jane Doe (jd)": the by-line's initials
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||/|,|，|、|\s(?:and|und|og|och|et|y|e|i|en|und|và|ve|и|та|ja|és|a)\s|&)\s*",
                            re.I)
@@ -561,7 +565,7 @@ def _person_names(value: object, by_id: dict[str, dict]) -> list[tuple[str, bool
 
 
 def _looks_like_name(name: str) -> bool:
-    if not name or len(name) > 60 or _NOT_A_NAME.match(name) or _PHOTO_CREDIT.match(name):
+    if not name or len(name) > 60 or _NOT_A_NAME.match(name) or _PHOTO_CREDIT.match(name) or _SOCIAL.match(name):
         return False
     if re.search(r"https?://|www\.|@|facebook\.com|twitter\.com|/", name) or _DATE_LIKE.search(name):
         return False
@@ -570,23 +574,31 @@ def _looks_like_name(name: str) -> bool:
     words = name.split()
     if len(words) > 5:
         return False
-    # more lower-case words than capitalised ones: a phrase, not a name
-    return bool(_CJK.search(name)) or len(words) <= 2 or sum(w[:1].islower() for w in words) <= len(words) // 2
+    # four or more words, mostly lower-case: a phrase, not a name ("Guardian staff reporter" is a by-line)
+    return bool(_CJK.search(name)) or len(words) <= 3 or sum(w[:1].islower() for w in words) <= len(words) // 2
 
 
 def split_authors(value: str) -> list[str]:
     """One by-line to names: "By X and Y", "X, Y & Z", "Von X und Y", "Bởi X", "文／X", "X 기자"."""
     value = _clean_text(value)
     value = _BYLINE_PREFIX.sub("", _INNER_BYLINE.sub("", value)).strip()
-    if re.search(r"^(?:https?:|www\.)|://", value):
-        return []  # a profile URL, not a name
+    if re.search(r"^(?:https?:|www\.)|://|\w\.[a-z]{2,}/", value):
+        return []  # a profile URL (facebook.com/site), not a name
+    if _LEGAL_FORM.search(value):
+        value = value.split(",")[0]  # "Verlag GmbH, Nürnberg, Germany": an organisation and its address
     parts = _AUTHOR_SPLIT.split(value)
     if len(parts) > 1 and "," not in value and any(len(p.split()) == 1 and not _CJK.search(p) for p in parts):
         parts = [value]  # "Jobs & Hire", "Simon & Schuster": one name with a conjunction in it
     names = []
     for part in parts:
-        part = _BYLINE_PREFIX.sub("", part.strip(" .,:;-–—")).strip()
+        part = part.strip(" ,:;-–—")
+        if part.endswith(".") and not re.search(r"(?:^|[\s.])\w\.$", part):
+            part = part[:-1]  # a full stop, not the dot of an initial ("Nicolas Gutierrez C.", "e.V.")
+        part = _BYLINE_PREFIX.sub("", part).strip()
         part = _ROLE_SUFFIX.sub("", _INITIALS.sub("", part)).strip()
+        staff = _STAFF_SUFFIX.sub("", part)
+        if len(staff.split()) >= 2:
+            part = staff  # "Adam Aaronson PhillyVoice Staff"; "Guardian staff reporter" stays whole
         if part:
             names.append(part)
     return names

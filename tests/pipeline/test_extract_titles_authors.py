@@ -150,3 +150,19 @@ def test_the_visible_heading_without_words_the_title_adds():
     kicker = '<meta property="og:title" content="Hai Phong: crab noodle soup wins">'
     assert extract(page(kicker, title="Hai Phong: crab noodle soup wins", h1="crab noodle soup wins")).title \
         == "Hai Phong: crab noodle soup wins"
+
+
+@pytest.mark.parametrize("byline,expected", [
+    ("Nicolas Dupont C.", ["Nicolas Dupont C."]),  # the dot of an initial stays
+    ("Jane Doe.", ["Jane Doe"]),
+    ("Adam Smith HarbourTimes Staff", ["Adam Smith"]),
+    ("Harbour staff reporter", ["Harbour staff reporter"]),
+    ("Hafen-Verlag GmbH, Hamburg, Germany", ["Hafen-Verlag GmbH"]),
+    ("facebook.com/harbourtimes", []),
+])
+def test_by_line_details(byline, expected):
+    assert split_authors(byline) == expected
+
+
+def test_a_social_network_is_not_an_author():
+    assert extract(page('<meta name="author" content="Facebook.com">')).authors == []
