@@ -13,7 +13,18 @@
 # default 9200; node i gets PORT+i-1, transport ports PORT+100+i-1), HPMON_ES_HEAP
 # (default 512m), HPMON_ES_CLUSTER (default hpmon), HPMON_ES_JAVA_HOME / ES_JAVA_HOME
 # (a JDK >= 21 for 9.x; default: /usr/lib/jvm/temurin-25-jdk-amd64 or another one found),
-# HPMON_ES_TIMEOUT (seconds to wait for health, default 120), HPMON_ES_USER (default hpmon-es).
+# HPMON_ES_TIMEOUT (seconds to wait for health, default 120), HPMON_ES_USER (default hpmon-es),
+# HPMON_ES_STATE_DIR (default /var/tmp/hpmon-es-<uid>), HPMON_ES_DOWNLOADS (default
+# $XDG_CACHE_HOME/hpmon/elasticsearch, i.e. ~/.cache/hpmon/elasticsearch).
+#
+# Where things live: the engine runs as an unprivileged user (root runs it as HPMON_ES_USER),
+# which may not be able to enter the clone (a 0700 or 0750 parent: root's home, a mktemp -d).
+# So nothing it reads or writes is inside the clone: the unpacked server (with the shim) is in
+# STATE_DIR/dist/ (shared by every clone, one directory per version and shim source), each
+# clone's clusters in STATE_DIR/run-<hash of the clone's path>/ (0711 directories owned by the
+# runner, node directories owned by the engine's user, 0700). STATE_DIR must be owned by the
+# runner and not a link. The downloaded zip stays in DOWNLOADS (read by the runner only), so a
+# new clone does not download it again.
 #
 # The distribution is org.elasticsearch.distribution.integ-test-zip:elasticsearch:<ver>:zip.
 # It has only the modules transport-netty4, x-pack-core, x-pack-security, apm: no
@@ -32,12 +43,37 @@ SHIM_NAME="hpmon-analysis-shim"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-CACHE="$ROOT/.cache/elasticsearch"
-ES_HOME="$CACHE/elasticsearch-$ES_VERSION"
-RUN_BASE="$ROOT/.cache/es-run"
+STATE_DIR="${HPMON_ES_STATE_DIR:-/var/tmp/hpmon-es-$(id -u)}"
+DOWNLOADS="${HPMON_ES_DOWNLOADS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hpmon/elasticsearch}"
+CLONE_KEY="$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+DIST="$STATE_DIR/dist"
+RUN_BASE="$STATE_DIR/run-$CLONE_KEY"
+# before the engine moved out of the clone: read to stop or inspect clusters started from there
+LEGACY_RUN_BASE="$ROOT/.cache/es-run"
+LEGACY_ZIP_DIR="$ROOT/.cache/elasticsearch"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "elasticsearch.sh: $*"; exit 1; }
+
+shim_hash() {
+    cat "$SCRIPT_DIR"/es/analysis-shim/src/org/hpmon/es/shim/*.java | cksum | cut -d' ' -f1
+}
+
+es_home_for() { # version -> the unpacked server of that version with this clone's shim
+    echo "$DIST/elasticsearch-$1-shim$(shim_hash)"
+}
+ES_HOME="$(es_home_for "$ES_VERSION")"
+
+# STATE_DIR and the per-clone folders: owned by us, not links, enterable (not listable) by others
+ensure_state_dirs() {
+    local d
+    for d in "$STATE_DIR" "$DIST" "$RUN_BASE"; do
+        if [ ! -d "$d" ]; then mkdir -p -m 0711 "$d" 2>/dev/null || mkdir -p "$d" || die "cannot create $d"; fi
+        [ -L "$d" ] && die "$d is a symbolic link; refusing to use it"
+        [ -O "$d" ] || die "$d is not owned by $(id -un); remove it or set HPMON_ES_STATE_DIR"
+        chmod 0711 "$d"
+    done
+}
 
 # ---------------------------------------------------------------- java
 java_major() { # $1 = java home -> prints major version or nothing
@@ -66,22 +102,24 @@ find_java() {
 
 # ---------------------------------------------------------------- fetch
 cmd_fetch() {
-    local marker="$ES_HOME/.hpmon-ready"
-    if [ -f "$marker" ]; then
-        # the server is unpacked: rebuild the shim only when its source changed
-        [ "$(cat "$ES_HOME/plugins/$SHIM_NAME/.source-hash" 2>/dev/null)" = "$(shim_hash)" ] \
-            || [ -d "$ES_HOME/modules/analysis-common" ] || { build_shim; chmod -R a+rX "$ES_HOME"; }
-        return 0
+    ensure_state_dirs
+    [ -f "$ES_HOME/.hpmon-ready" ] && return 0
+    # one fetch at a time per STATE_DIR (clones share the unpacked server)
+    exec 9>"$STATE_DIR/.fetch.lock"
+    flock 9
+    [ -f "$ES_HOME/.hpmon-ready" ] && { exec 9>&-; return 0; }
+    local zip="$DOWNLOADS/elasticsearch-$ES_VERSION.zip"
+    mkdir -p "$DOWNLOADS"
+    if [ ! -s "$zip" ] && [ -s "$LEGACY_ZIP_DIR/elasticsearch-$ES_VERSION.zip" ]; then
+        cp "$LEGACY_ZIP_DIR/elasticsearch-$ES_VERSION.zip" "$zip.part-$$" && mv "$zip.part-$$" "$zip"
     fi
-    command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
-    local zip="$CACHE/elasticsearch-$ES_VERSION.zip"
-    mkdir -p "$CACHE"
     if [ ! -s "$zip" ]; then
+        command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
         mvn -B -q -f "$SCRIPT_DIR/es/pom.xml" dependency:copy \
-            -Des.version="$ES_VERSION" -Des.outputDirectory="$CACHE" >"$CACHE/mvn.log" 2>&1 \
-            || { tail -n 30 "$CACHE/mvn.log" >&2; die "maven could not fetch elasticsearch $ES_VERSION"; }
+            -Des.version="$ES_VERSION" -Des.outputDirectory="$DOWNLOADS" >"$DOWNLOADS/mvn.log" 2>&1 \
+            || { tail -n 30 "$DOWNLOADS/mvn.log" >&2; die "maven could not fetch elasticsearch $ES_VERSION"; }
     fi
-    local tmp="$CACHE/.unpack-$$"
+    local tmp="$DIST/.unpack-$$"
     rm -rf "$tmp" "$ES_HOME"
     mkdir -p "$tmp"
     if command -v unzip >/dev/null; then
@@ -91,26 +129,23 @@ cmd_fetch() {
         chmod -R a+rX "$tmp"; chmod a+x "$tmp"/elasticsearch-*/bin/*
     fi
     [ -d "$tmp/elasticsearch-$ES_VERSION" ] || die "unexpected zip layout in $zip"
+    build_shim "$tmp/elasticsearch-$ES_VERSION"
+    chmod -R a+rX,go-w "$tmp/elasticsearch-$ES_VERSION"
+    touch "$tmp/elasticsearch-$ES_VERSION/.hpmon-ready"
     mv "$tmp/elasticsearch-$ES_VERSION" "$ES_HOME"
     rmdir "$tmp"
-    build_shim
-    chmod -R a+rX "$ES_HOME"
-    touch "$marker"
+    exec 9>&-
 }
 
-shim_hash() {
-    cat "$SCRIPT_DIR"/es/analysis-shim/src/org/hpmon/es/shim/*.java | cksum | cut -d' ' -f1
-}
-
-build_shim() {
-    [ -d "$ES_HOME/modules/analysis-common" ] && return 0   # a full distribution needs no shim
-    local jh src out plug
+build_shim() { # the unpacked server to add the shim to
+    local home="$1" jh src out plug
+    [ -d "$home/modules/analysis-common" ] && return 0   # a full distribution needs no shim
     jh="$(find_java)"
     src="$SCRIPT_DIR/es/analysis-shim"
-    out="$CACHE/.shim-build-$$"
-    plug="$ES_HOME/plugins/$SHIM_NAME"
+    out="$DIST/.shim-build-$$"
+    plug="$home/plugins/$SHIM_NAME"
     rm -rf "$out"; mkdir -p "$out/classes" "$plug"
-    "$jh/bin/javac" --release "$(need_java_major)" -nowarn -encoding UTF-8 -cp "$ES_HOME/lib/*" -d "$out/classes" \
+    "$jh/bin/javac" --release "$(need_java_major)" -nowarn -encoding UTF-8 -cp "$home/lib/*" -d "$out/classes" \
         $(find "$src/src" -name '*.java') >"$out/javac.log" 2>&1 \
         || { cat "$out/javac.log" >&2; die "could not build the analysis shim for $ES_VERSION"; }
     "$jh/bin/jar" --create --file "$plug/$SHIM_NAME.jar" -C "$out/classes" .
@@ -166,8 +201,15 @@ PY
     fi
 }
 
-node_dir() { echo "$RUN_BASE/$1/node-$2"; }   # cluster, index
-cluster_dir() { echo "$RUN_BASE/$1"; }
+# a cluster started before the engine moved out of the clone (.cache/es-run) is still found there
+cluster_dir() {
+    if [ ! -f "$RUN_BASE/$1/cluster.env" ] && [ -f "$LEGACY_RUN_BASE/$1/cluster.env" ]; then
+        echo "$LEGACY_RUN_BASE/$1"
+    else
+        echo "$RUN_BASE/$1"
+    fi
+}
+node_dir() { echo "$(cluster_dir "$1")/node-$2"; }   # cluster, index
 
 node_pid() { # cluster index -> pid if alive and an elasticsearch process
     local pf pid
@@ -326,6 +368,11 @@ cmd_start() {
         ( load_cluster "$cluster"
           for i in $(seq 1 "$NODES"); do node_pid "$cluster" "$i" >/dev/null && exit 0; done; exit 1 ) && running=1
     fi
+    if [ "$running" -eq 0 ] && [ "$cdir" = "$LEGACY_RUN_BASE/$cluster" ]; then
+        # a stopped cluster inside the clone: its data moves out (--keep-data) or goes
+        if [ "$OPT_KEEP" -eq 1 ]; then mv "$cdir" "$RUN_BASE/$cluster"; else rm -rf "$cdir"; fi
+        cdir="$RUN_BASE/$cluster"
+    fi
     if [ "$running" -eq 1 ]; then
         load_cluster "$cluster"
         if [ "$NODES" != "$n" ] || [ "$PORT" != "$port" ] || [ "$VERSION" != "$ES_VERSION" ]; then
@@ -339,9 +386,9 @@ cmd_start() {
     if is_root; then
         # the unprivileged user must be able to reach the distribution and the run dirs
         runuser -u "$ES_USER" -- test -x "$ES_HOME/bin/elasticsearch" 2>/dev/null \
-            || die "user $ES_USER cannot reach $ES_HOME (a parent directory is not world-executable); clone the repository elsewhere or chmod o+x the parents"
-        chmod a+rx "$ROOT/.cache" "$RUN_BASE" 2>/dev/null || true
+            || die "user $ES_USER cannot reach $ES_HOME (a parent of $STATE_DIR is not world-executable); set HPMON_ES_STATE_DIR to a directory it can enter"
         chown "$ES_USER:" "$cdir"
+        chmod 0700 "$cdir"
     fi
     local pids=() rc=0 p
     for i in $(seq 1 "$n"); do
@@ -371,9 +418,10 @@ cmd_start() {
 
 clusters_to_act_on() { # optional cluster name
     if [ -n "${1:-}" ]; then echo "$1"; return 0; fi
-    [ -d "$RUN_BASE" ] || return 0
     local c
-    for c in "$RUN_BASE"/*/cluster.env; do [ -f "$c" ] && basename "$(dirname "$c")"; done
+    for c in "$RUN_BASE"/*/cluster.env "$LEGACY_RUN_BASE"/*/cluster.env; do
+        [ -f "$c" ] && basename "$(dirname "$c")"
+    done | sort -u
     return 0
 }
 
@@ -456,7 +504,7 @@ cmd_start_node() {
     load_cluster "$cluster"
     [ "$i" -ge 1 ] && [ "$i" -le "$NODES" ] || die "cluster '$cluster' has nodes 1..$NODES"
     if ! node_pid "$cluster" "$i" >/dev/null; then
-        ES_VERSION="$VERSION"; ES_HOME="$CACHE/elasticsearch-$VERSION"
+        ES_VERSION="$VERSION"; ES_HOME="$(es_home_for "$VERSION")"
         [ -d "$(node_dir "$cluster" "$i")/config" ] || write_node_config "$cluster" "$i" "$NODES" "$PORT"
         rm -f "$(node_dir "$cluster" "$i")/.killed"
         launch_node "$cluster" "$i" || { node_log_tail "$cluster" "$i"; exit 1; }
