@@ -375,11 +375,11 @@ def sources_list(ctx: click.Context) -> None:
     """The configured sources."""
     settings = _settings(ctx)
     table = Table(title=str(settings.sources_path))
-    for col in ("id", "kind", "lang", "country", "scope", "group", "enabled", "name"):
+    for col in ("id", "kind", "lang", "country", "zone", "scope", "group", "enabled", "verified", "name"):
         table.add_column(col)
     for s in load_source_list(settings):
-        table.add_row(s.id, s.kind, s.language or "", s.country or "", s.scope, s.group or "",
-                      "yes" if s.enabled else "no", s.name)
+        table.add_row(s.id, s.kind, s.language or "", s.country or "", s.effective_timezone or "", s.scope,
+                      s.group or "", "yes" if s.enabled else "no", "yes" if s.verified else "no", s.name)
     console.print(table)
 
 
