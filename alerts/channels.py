@@ -18,7 +18,7 @@ from email.utils import format_datetime, parseaddr
 import httpx
 
 from alerts.delivery import AlertRecord, DeliveryRow, SendResult
-from alerts.mail import MailError, SmtpConfig, send_mail
+from alerts.mail import MailError, SmtpConfig, probe_smtp, send_mail
 from alerts.render import Renderer
 from guard.net import HostPolicy, Refused, guarded_client
 
@@ -113,9 +113,16 @@ class EmailChannel:
                 return SendResult.retry(f"{exc} (check the SMTP settings)", unreachable=True)
             if not exc.transient:
                 return SendResult.failed(str(exc))
-            unreachable = isinstance(cause, OSError | smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError)
-            return SendResult.retry(str(exc), unreachable=unreachable)
+            # only a server that cannot be reached defers the other messages; a failure while
+            # this message was being sent is this message's, retried alone
+            return SendResult.retry(str(exc), unreachable=exc.stage == "connect")
         return SendResult.ok(f"accepted by {self.smtp.host}:{self.smtp.port} as {message['Message-ID']}")
+
+    def probe(self, route: str) -> str | None:
+        """None when the SMTP server takes sessions again (see ``alerts.mail.probe_smtp``), else why not."""
+        if self.smtp is None:
+            return "no SMTP server configured (smtp_host)"
+        return probe_smtp(self.smtp)
 
 
 class WebhookChannel:

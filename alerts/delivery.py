@@ -81,7 +81,8 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     claimed_by TEXT,                  -- host:pid:start of the claiming process (see claimer_gone)
     sent_at TEXT,
     last_error TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    unreachable INTEGER NOT NULL DEFAULT 0  -- its last attempt found the server unreachable (probed each round)
 );
 CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries(state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS alert_attempts (
@@ -252,6 +253,9 @@ class Channel(Protocol):
         """Deliveries with the same route share a server: when one finds it unreachable, the
         others wait for the next round instead of each timing out."""
 
+    # optional: ``probe(route) -> str | None``: None when the route's server answers again, else
+    # why not; deliveries waiting out a backoff on an unreachable server are then released at once
+
 
 @dataclass
 class DeliveryReport:
@@ -289,6 +293,8 @@ class AlertLog:
         columns = {r[1] for r in self._conn.execute("PRAGMA table_info(alert_deliveries)")}
         if "claimed_by" not in columns:  # a database from before claims named their process
             self._conn.execute("ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT")
+        if "unreachable" not in columns:  # a database from before recovered servers were probed
+            self._conn.execute("ALTER TABLE alert_deliveries ADD COLUMN unreachable INTEGER NOT NULL DEFAULT 0")
         self._lock = threading.RLock()
 
     @contextmanager
@@ -494,6 +500,21 @@ class AlertLog:
         return [self._delivery(r) for r in rows
                 if r["state"] == "pending" or (r["claimed_at"] or "") <= stale or claimer_gone(r["claimed_by"])]
 
+    def waiting_on_unreachable(self, now: datetime) -> list[DeliveryRow]:
+        """Pending deliveries waiting out a backoff because their server could not be reached."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM alert_deliveries WHERE state = 'pending' AND unreachable = 1 AND next_attempt_at > ? "
+                "ORDER BY created_at, id", (_iso(now),)).fetchall()
+        return [self._delivery(r) for r in rows]
+
+    def release_backoff(self, delivery_ids: list[int], now: datetime) -> int:
+        """Make waiting deliveries due now (their server answered a probe). Returns how many."""
+        with self._tx() as conn:
+            return sum(conn.execute("UPDATE alert_deliveries SET next_attempt_at = ? WHERE id = ? AND "
+                                    "state = 'pending' AND next_attempt_at > ?",
+                                    (_iso(now), i, _iso(now))).rowcount for i in delivery_ids)
+
     def claim(self, delivery: DeliveryRow, now: datetime, lease: timedelta, *, claimer: str | None = None) -> bool:
         """Take a delivery for sending (committed before sending), in the name of ``claimer``
         (this process by default). False when another deliverer took it or it was sent meanwhile."""
@@ -525,9 +546,9 @@ class AlertLog:
                 "UPDATE alert_deliveries SET state = ?, attempts = attempts + 1, claimed_at = NULL, claimed_by = NULL, "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
                 "last_error = CASE WHEN ? = 'sent' THEN last_error ELSE ? END, "
-                "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                "next_attempt_at = coalesce(?, next_attempt_at), unreachable = ? WHERE id = ?",
                 (state, state, _iso(now), state, result.detail, _iso(next_attempt_at) if next_attempt_at else None,
-                 delivery_id))
+                 int(state == "pending" and result.unreachable), delivery_id))
             conn.execute("INSERT INTO alert_attempts(delivery_id, at, outcome, detail) VALUES (?, ?, ?, ?)",
                          (delivery_id, _iso(now), result.outcome if state != "expired" else "expired",
                           result.detail[:1000]))
@@ -577,6 +598,8 @@ class Deliverer:
         report = DeliveryReport()
         now = self.log.clock()
         unreachable: set[str] = set()
+        if not ignore_backoff:
+            self._probe_waiting(now)
         alerts: dict[int, AlertRecord | None] = {}
         for delivery in self.log.due(now, self.policy.lease, ignore_backoff=ignore_backoff):
             channel = self.channels.get(delivery.channel)
@@ -601,6 +624,31 @@ class Deliverer:
             if result.outcome == "retry" and result.unreachable:
                 unreachable.add(route)
         return report
+
+    def _probe_waiting(self, now: datetime) -> set[str]:
+        """Probe each server that deliveries wait on after finding it unreachable (once a round):
+        one that answers again releases them now instead of after their backoff, which may be
+        the cap. Returns the routes still unreachable."""
+        by_route: dict[str, list[int]] = {}
+        for delivery in self.log.waiting_on_unreachable(now):
+            channel = self.channels.get(delivery.channel)
+            if channel is not None and hasattr(channel, "probe"):
+                by_route.setdefault(f"{delivery.channel}:{channel.route(delivery)}", []).append(delivery.id)
+        down: set[str] = set()
+        for route, ids in by_route.items():
+            channel = self.channels[route.split(":", 1)[0]]
+            try:
+                problem = channel.probe(route.split(":", 1)[1])  # type: ignore[attr-defined]
+            except Exception as exc:  # a bug in a probe must not stop delivery: the backoff decides
+                logger.exception("probe of %s raised", route)
+                problem = f"{type(exc).__name__}: {exc}"
+            if problem is None:
+                released = self.log.release_backoff(ids, now)
+                logger.info("%s answers again: %d waiting deliveries released", route, released)
+            else:
+                down.add(route)
+                logger.info("%s still unreachable: %s", route, problem)
+        return down
 
     def _record(self, delivery: DeliveryRow, result: SendResult, report: DeliveryReport) -> None:
         now = self.log.clock()
