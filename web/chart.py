@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 600, 120, 18, 6
 MAX_DAYS_AS_DAYS = 120  # a longer span is drawn per month
+MAX_BAR_WIDTH = 40
 
 
 def fill_days(counts: list[tuple[str, int]], interval: str) -> list[tuple[str, int]]:
@@ -57,8 +58,10 @@ def volume_svg(buckets: list[tuple[str, int]], title: str, bar_label: str,
         h = 0 if count == 0 else max(1.5, plot * count / top)
         x = i * step
         tip = escape(bar_label.format(date=key, count=count))
-        rect = (f'<rect x="{x:.2f}" y="{PAD_TOP + plot - h:.2f}" width="{max(step - gap, 0.5):.2f}" '
-                f'height="{h:.2f}" class="bar"><title>{tip}</title></rect>')
+        width = min(max(step - gap, 0.5), MAX_BAR_WIDTH)  # a few buckets: narrow bars, not a wall
+        rect = (f'<rect x="{x + (step - gap - width) / 2 if width < step - gap else x:.2f}" '
+                f'y="{PAD_TOP + plot - h:.2f}" width="{width:.2f}" height="{h:.2f}" class="bar">'
+                f'<title>{tip}</title></rect>')
         if link is not None and count:
             # the whole column is the target, not only the (maybe 1.5 px high) bar
             hit = (f'<rect x="{x:.2f}" y="{PAD_TOP}" width="{max(step, 0.5):.2f}" height="{plot}" '
