@@ -171,3 +171,19 @@ def test_a_listing_time_that_wins_is_named_as_such(pipeline):
     outcome = pipeline.process_page(_fetched("sitemap", "https://bao.example.vn/b.html", html, hints))
     assert outcome.article.published_at == hints.published
     assert outcome.article.reasons["published"] == {"source": "sitemap"}
+
+
+def test_hpmon_show_says_where_the_time_came_from(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from hpmon.cli import main
+
+    backend = SqliteBackend(tmp_path / "index.sqlite")
+    pipe = Pipeline(city=load_profile(REPO / "config" / "cities" / "haiphong.yaml"), backend=backend)
+    html = page(ld('{"@type": "NewsArticle", "headline": "x", "datePublished": "2026-11-20T06:15:00Z"}'))
+    outcome = pipe.process_page(_fetched("x", "https://bao.example.vn/a.html", html))
+    backend.close()
+    monkeypatch.setenv("HPMON_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, ["show", outcome.article.id])
+    assert result.exit_code == 0, result.output
+    assert "2026-11-20T13:15:00+07:00 (from json-ld)" in result.output
