@@ -22,6 +22,7 @@ def settings(tmp_path, smtp_server, webhook_server) -> Settings:
         smtp_from="Trực ban hpmon <canhbao@hpmon.test>", smtp_timeout=5,
         recipients={"sotttt_oncall": ["a.oncall@stt.test"], "songoaivu_oncall": ["b.oncall@sngv.test"]},
         webhooks={"oncall_webhook": webhook_server.url}, webhook_secret=SECRET, base_url="https://hpmon.test",
+        fetch_allow_hosts=["127.0.0.1"],  # the test receiver is on loopback, refused unless allowed
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import subprocess
 import sys
 import threading
 import zlib
@@ -17,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from tests.conftest import REPO, make_hpmon
+from tests.conftest import make_hpmon
+from tests.peak_memory import python_measured, run_measured
 
 pytestmark = pytest.mark.slow
 BOMB_MIB = 600
@@ -105,17 +105,12 @@ def crawl(tmp_path_factory):
     (home / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
     hpmon = make_hpmon(home, home / "sources.yaml",
                        HPMON_FETCH_ALLOW_HOSTS=json.dumps([f"127.0.0.1:{news.port}", f"localhost:{other.port}"]))
-    # the crawl in a child process, and that child's peak memory (ru_maxrss, KiB on Linux)
-    wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-               "sys.stderr.write(r.stderr); print(r.stdout); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    done = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "hpmon", "crawl", "--json"],
-                          env=hpmon.env, cwd=REPO, capture_output=True, text=True, timeout=300)
-    *out, peak_kib = done.stdout.strip().splitlines()
-    rows = {row["source"]: row for row in json.loads("\n".join(out))}
+    # the crawl in a fresh process, and its peak memory (ru_maxrss, KiB on Linux)
+    out, peak_kib = run_measured([sys.executable, "-m", "hpmon", "crawl", "--json"], env=hpmon.env)
+    rows = {row["source"]: row for row in json.loads(out)}
     with sqlite3.connect(home / "crawl.sqlite") as db:
         failures = db.execute("SELECT source_id, url, reason FROM failures").fetchall()
-    yield rows, failures, int(peak_kib), news, internal, other, hpmon
+    yield rows, failures, peak_kib, news, internal, other, hpmon
     for s in (news, internal, other):
         s.close()
 
@@ -154,15 +149,12 @@ def test_a_gzip_bomb_sitemap_stops_at_the_limit_with_a_reason_in_bounded_memory(
 
 def test_an_inflated_sitemap_is_bounded_in_memory():
     """The sitemap reader alone on the 600 MiB bomb, peak memory measured in a child process."""
-    code = ("import resource, sys; from crawlers.sitemaps import read_sitemap; "
-            "r = read_sitemap(sys.stdin.buffer.read()); print(r.error, r.detail); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    done = subprocess.run([sys.executable, "-c", code], input=gzip_bomb(), capture_output=True, cwd=REPO,
-                          timeout=120, check=True)
-    reading, peak_kib = done.stdout.decode().strip().splitlines()
+    code = ("import sys; from crawlers.sitemaps import read_sitemap; "
+            "r = read_sitemap(sys.stdin.buffer.read()); print(r.error, r.detail)")
+    reading, peak_kib = python_measured(code, input=gzip_bomb(), timeout=120)
     assert reading.startswith("malformed_sitemap expands beyond 50 MiB")
-    print(f"peak memory reading a {BOMB_MIB} MiB gzip bomb sitemap: {int(peak_kib) / 1024:.0f} MiB")
-    assert int(peak_kib) < 250 * 1024
+    print(f"peak memory reading a {BOMB_MIB} MiB gzip bomb sitemap: {peak_kib / 1024:.0f} MiB")
+    assert peak_kib < 250 * 1024
 
 
 def test_ingest_of_an_internal_url_is_refused(crawl):

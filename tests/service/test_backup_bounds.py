@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
-import sys
 import zlib
 
 import pytest
 
 from hpmon.backup import BackupError, ManifestEntry, _copy_checked, backup, verify
 from hpmon.settings import Settings
-from tests.conftest import REPO
+from tests.peak_memory import python_measured
 
 
 def _bomb_member(mib: int) -> bytes:
@@ -29,12 +27,10 @@ def test_a_live_warc_with_a_gzip_bomb_member_is_cut_in_bounded_memory(tmp_path):
     half = gzip.compress(b"WARC/1.1\r\n a record being written")[:20]
     path = tmp_path / f"hpmon-20260101000000-{os.getpid()}.warc.gz"
     path.write_bytes(first + bomb + half)
-    code = ("import resource, sys; from pathlib import Path; from hpmon.backup import complete_warc_length; "
-            "print(complete_warc_length(Path(sys.argv[1]))); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=REPO,
-                          timeout=120, check=True)
-    length, peak_kib = (int(x) for x in done.stdout.split())
+    code = ("import sys; from pathlib import Path; from hpmon.backup import complete_warc_length; "
+            "print(complete_warc_length(Path(sys.argv[1])))")
+    out, peak_kib = python_measured(code, str(path), timeout=120)
+    length = int(out)
     assert length == len(first) + len(bomb)  # the half-written record is cut, the bomb kept as it is
     print(f"complete_warc_length over a 600 MiB member: peak memory {peak_kib / 1024:.0f} MiB")
     assert peak_kib < 200 * 1024
