@@ -117,3 +117,17 @@ def test_a_redirect_to_another_host_asks_that_hosts_robots_txt(servers, store: C
     [result] = recheck(store, warc_dir=warc_dir, evidence_dir=evidence_dir, user_agent="hpmon-test/1", timeout=5,
                        delay=0, case_ids=[case_id], allow_hosts=["127.0.0.1"])
     assert result.outcome == "unchanged" and result.final_url == other.base + "/moved/hoang-sa.html"
+
+
+def test_a_gzip_bomb_page_is_too_large_not_out_of_memory(servers, store: CaseStore, warc_dir: Path,
+                                                         evidence_dir: Path) -> None:
+    import zlib
+
+    news, _ = servers
+    case_id, _ = _queued(store, news, warc_dir, evidence_dir)
+    deflater, zeros = zlib.compressobj(9, zlib.DEFLATED, 31), bytes(1 << 20)
+    bomb = b"".join([*(deflater.compress(zeros) for _ in range(200)), deflater.flush()])  # 200 MiB in 200 KB
+    news.routes["/tin/hoang-sa.html"] = (200, {"Content-Encoding": "gzip"}, bomb)
+    [result] = recheck(store, warc_dir=warc_dir, evidence_dir=evidence_dir, user_agent="hpmon-test/1", timeout=5,
+                       delay=0, case_ids=[case_id], allow_hosts=["127.0.0.1"], max_bytes=2_000_000)
+    assert result.outcome == "error" and "too_large" in result.detail
