@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,16 @@ class Thesaurus:
                                                             _terms(items)])
         return thesaurus
 
+    @classmethod
+    def of_installation(cls, config_dir: Path, city: Path) -> Thesaurus:
+        """The thesaurus of an installation's configuration folder and city profile (the label names
+        in topics.yaml, the lexicons in lexicons/), read again when one of the files changes."""
+        config_dir = Path(config_dir)
+        files = (Path(city), config_dir / "topics.yaml", config_dir / "lexicons" / "topics.yaml",
+                 config_dir / "lexicons" / "sensitive.yaml")
+        stamp = tuple(f.stat().st_mtime_ns if f.is_file() else 0 for f in files)
+        return _installation(files, stamp)
+
     def _add_city(self, raw: dict[str, Any]) -> None:
         names = [*_terms(raw.get("names")), *((str(v), False) for v in (raw.get("display_name") or {}).values())]
         self.add_entity(names)
@@ -166,6 +177,12 @@ class Thesaurus:
         country = [t for items in (watch.get("country_names") or {}).values() for t in _terms(items)]
         self.add_entity(country)
         self.add_words(t for t, _ in _terms(raw.get("places")))
+
+
+@lru_cache(maxsize=4)
+def _installation(files: tuple[Path, Path, Path, Path], stamp: tuple[int, ...]) -> Thesaurus:
+    city, taxonomy, topics, sensitive = files
+    return Thesaurus.from_config(city=city, taxonomy=taxonomy, lexicons=[("topic", topics), ("theme", sensitive)])
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -199,3 +199,20 @@ def test_pages_of_an_expanded_query_follow_the_full_order(loaded, text):
     by_date = [h.article.id for h in search(loaded, text, sort="date").hits]
     assert sorted(by_date) == sorted(full)
     assert by_date == sorted(full, key=lambda i: next(a.published_at for a in ARTICLES if a.id == i), reverse=True)
+
+
+def test_the_installation_thesaurus_is_read_again_when_the_profile_changes(tmp_path):
+    import os
+    import shutil
+
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    city = config / "cities" / "haiphong.yaml"
+    first = Thesaurus.of_installation(config, city)
+    assert Thesaurus.of_installation(config, city) is first  # read once
+    assert "Hoa Phượng Đỏ" not in first.lookup("hai phong")[0]
+    entry = '  - {term: "Hải Phòng", lang: vi}'
+    text = city.read_text(encoding="utf-8").replace(entry, entry + '\n  - {term: "Hoa Phượng Đỏ", lang: vi}', 1)
+    city.write_text(text, encoding="utf-8")
+    os.utime(city, ns=(city.stat().st_atime_ns, city.stat().st_mtime_ns + 10**9))
+    assert "Hoa Phượng Đỏ" in Thesaurus.of_installation(config, city).lookup("hai phong")[0]

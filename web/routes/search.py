@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -29,29 +27,11 @@ def _form(request: Request) -> SearchForm:
     return SearchForm.from_params(list(request.query_params.multi_items()))
 
 
-@lru_cache(maxsize=4)
-def _load_thesaurus(city: Path, config_dir: Path, stamp: tuple[float, ...]) -> Thesaurus:
-    """The thesaurus of the configuration (``stamp``: the files' modification times, so an edited
-    profile or lexicon is read again)."""
-    return Thesaurus.from_config(city=city, taxonomy=config_dir / "topics.yaml", lexicons=[
-        ("topic", config_dir / "lexicons" / "topics.yaml"), ("theme", config_dir / "lexicons" / "sensitive.yaml")])
-
-
-def thesaurus_for(settings) -> Thesaurus:
-    """The search thesaurus of the installation: the city profile's names, the label names and the
-    lexicons' terms (see index.thesaurus)."""
-    config_dir = Path(settings.config_dir)
-    files = (Path(settings.city_path), config_dir / "topics.yaml", config_dir / "lexicons" / "topics.yaml",
-             config_dir / "lexicons" / "sensitive.yaml")
-    stamp = tuple(f.stat().st_mtime if f.is_file() else 0.0 for f in files)
-    return _load_thesaurus(Path(settings.city_path), config_dir, stamp)
-
-
 def _query(request: Request, form: SearchForm, **kwargs) -> SearchQuery:
     """The form's index query, expanded with the installation's thesaurus."""
     ctx = request.app.state.ctx
     query = form.to_query(ctx.timezone, **kwargs)
-    query.thesaurus = thesaurus_for(ctx.settings)
+    query.thesaurus = Thesaurus.of_installation(ctx.settings.config_dir, ctx.settings.city_path)
     return query
 
 
