@@ -4,7 +4,8 @@ Built from configuration (the city profile, the label taxonomy and the lexicons)
 parser (``index.query.parse_query``), so both engines expand a query the same way:
 
 - an **entity** with several names (the city: ``Hải Phòng``, ``Haiphong``, ``Haïphong``, ``海防``,
-  ``ハイフォン``...; the country: ``Việt Nam``, ``Vietnam``, ``越南``...) is found by any of them;
+  ``ハイフォン``...; the country: ``Việt Nam``, ``Vietnam``, ``越南``..., the first of each language of
+  the profile's ``watch.country_names``) is found by any of them;
 - a **label** (a topic or a sensitive theme) is named by its key, its vi/en name (or one part of it:
   "Du lịch, văn hóa, thể thao" has three) or one of its lexicon terms: a query naming it also
   matches the articles carrying the label, ranked below the articles that contain the words;
@@ -174,8 +175,12 @@ class Thesaurus:
         names = [*_terms(raw.get("names")), *((str(v), False) for v in (raw.get("display_name") or {}).values())]
         self.add_entity(names)
         watch = raw.get("watch") or {}
-        country = [t for items in (watch.get("country_names") or {}).values() for t in _terms(items)]
+        # the first name of each language is the country's name; the others (its capital, adjectives)
+        # tell the watch stage that the country is a party, but are not names of it: "hà nội" must
+        # not find every article about Vietnam
+        country = [terms[0] for items in (watch.get("country_names") or {}).values() if (terms := _terms(items))]
         self.add_entity(country)
+        self.add_words(t for items in (watch.get("country_names") or {}).values() for t, _ in _terms(items))
         self.add_words(t for t, _ in _terms(raw.get("places")))
 
 

@@ -173,6 +173,9 @@ def test_the_configuration_gives_the_city_country_and_label_expansions():
     names, prefixes, _ = th.lookup("hai phong")
     assert {"Haiphong", "海防", "ハイフォン", "하이퐁"} <= set(names) and "Хайфон" in prefixes  # Haïphong folds
     assert "Việt Nam" in th.lookup("vietnam")[0] and "越南" in th.lookup("vietnam")[0]
+    assert "Вьетнам" in th.lookup("việt nam")[1]
+    assert th.lookup("hà nội") == ((), (), ())  # the capital marks the country as a party; it is not its name
+    assert "Hanoi" not in th.lookup("vietnam")[0]
     for words in ("chủ quyền", "Chu Quyen", "sovereignty", "主权"):
         assert {("topic", "sovereignty"), ("theme", "sovereignty")} <= set(th.lookup(words)[2]), words
     assert th.lookup("du lịch")[2] == (("topic", "tourism_culture"),)  # one part of a label's name
