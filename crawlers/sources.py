@@ -439,7 +439,7 @@ class LiveCheck:
     items: int | None = None
     newest: dt.datetime | None = None
     error: str | None = None  # reason key: timeout | fetch_failed | http_<status> | too_large | robots_disallowed
-    # | not_checked | the parser's key (empty_feed, not_a_feed, malformed_feed...)
+    # | not_checked | parser_failed | the parser's key (empty_feed, not_a_feed, malformed_feed...)
     detail: str = ""
     content_type: str = ""
     final_url: str | None = None
@@ -522,7 +522,10 @@ def check_live(sources: list[Source], *, user_agent: str, timeout: float = 30.0,
                     if body is None:
                         check.error, check.detail = "too_large", f"more than {max_bytes} bytes"
                         continue
-                    _read_body(check, source, body, read_feed, read_sitemap, looks_like_article)
+                    try:
+                        _read_body(check, source, body, read_feed, read_sitemap, looks_like_article)
+                    except Exception as exc:  # a parser bug: this URL's reason, the check goes on
+                        check.error, check.detail = "parser_failed", f"{type(exc).__name__}: {exc}"[:300]
                 except httpx.TimeoutException as exc:
                     check.error, check.detail = "timeout", f"no answer within {timeout:.0f} s ({type(exc).__name__})"
                 except (httpx.HTTPError, OSError, ValueError) as exc:
