@@ -73,6 +73,10 @@ def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str,
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name, notes
+    # UTF-16 without a byte-order mark, told by how "<?" is written (XML 1.0, appendix F)
+    for start, name in ((b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be")):
+        if body.startswith(start):
+            return body.decode(name, errors="replace"), name, notes
     match = _CHARSET.search(content_type or "")
     http_label = match.group(1) if match else None
     match = _XML_DECL.search(body[:500])
@@ -81,7 +85,7 @@ def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str,
     for label, codec in declared:
         if label and codec is None:
             notes.append(f"unknown charset label {label!r}")
-        if codec and codec.startswith(("utf-16", "utf-32")):
+        if codec and codec.startswith(("utf-16", "utf-32")) and b"\x00" in body[:8]:  # else a false label
             try:
                 return body.decode(codec), codec, notes
             except UnicodeDecodeError:

@@ -103,3 +103,14 @@ def test_shared_feeds_read_clean_as_text_xml():
         reading = read_feed(qq.read_bytes(), url="https://news.qq.com/", timezone="Asia/Shanghai")
         first = reading.entries[0].hints.published
         assert first == datetime(2018, 9, 18, 6, 38, 10, tzinfo=UTC)
+
+
+def test_utf16_labels():
+    doc = '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><item><title>Hải Phòng</title>' \
+          "<link>https://x.vn/1</link></item></channel></rss>"
+    for body in (doc.encode("utf-16"), doc.encode("utf-16-le"), doc.encode("utf-16-be")):
+        reading = read_feed(body, url="u", content_type="text/xml")
+        assert reading.entries[0].hints.title == "Hải Phòng" and reading.error is None
+    # a false UTF-16 label on UTF-8 bytes
+    reading = read_feed(doc.encode(), url="u", content_type="text/xml")
+    assert reading.entries[0].hints.title == "Hải Phòng"
