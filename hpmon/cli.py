@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections import Counter
 from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +19,8 @@ from hpmon import __version__
 from hpmon.app import build_pipeline, init_home, load_city, load_source_list, open_backend, setup_logging
 from hpmon.settings import SETTINGS_FILE, Settings, load_settings
 from hpmon.term import console, err
+
+logger = logging.getLogger(__name__)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -85,8 +89,17 @@ def init(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def crawl(ctx: click.Context, source_ids: tuple[str, ...], once: bool, as_json: bool) -> None:
-    """Crawl the configured sources once, process and index what is new."""
-    from hpmon.crawl import run_crawl
+    """Crawl the configured sources once, process and index what is new.
+
+    \b
+    Exit codes:
+      0  the crawl ran (some sources may have failed: see the summary)
+      1  an error stopped it before crawling (settings, unknown source)
+      3  every source failed
+      4  no network: not one of a few source hosts resolves (checked
+         in a few seconds before crawling)
+    """
+    from hpmon.crawl import EXIT_FAILED, EXIT_NO_NETWORK, network_problem, run_crawl
     from hpmon.summary import summary_table
 
     settings = _settings(ctx)
@@ -100,19 +113,27 @@ def crawl(ctx: click.Context, source_ids: tuple[str, ...], once: bool, as_json: 
     enabled = [s for s in sources if s.enabled]
     if not enabled:
         raise click.ClickException("no enabled source to crawl")
+    problem = network_problem(enabled)
+    if problem:
+        err.print(problem, markup=False, highlight=False, soft_wrap=True)
+        ctx.exit(EXIT_NO_NETWORK)
     if not as_json:
         err.print(f"Crawling {len(enabled)} sources into {settings.home}…")
     rows = run_crawl(settings, sources, console=err)
+    every_source_failed = bool(rows) and all(r.fetched == 0 and r.failed and not r.not_modified for r in rows)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
-        return
-    console.print(summary_table(rows))
-    _report_unverified(rows, sources)
-    if rows and all(r.fetched == 0 and r.failed and not r.not_modified for r in rows):
+    else:
+        console.print(summary_table(rows))
+        _report_unverified(rows, sources)
+    if every_source_failed:
         reasons = {k for r in rows for k in r.failures}
         hint = " Is the network reachable?" if reasons <= {"dns_error", "connection_refused", "timeout"} else ""
         err.print(f"[red]Every source failed[/] ({', '.join(sorted(reasons))}).{hint}")
-    console.print('Search what was found:  [bold]hpmon search "hai phong"[/]   (add --facets, --foreign, --lang en...)')
+        ctx.exit(EXIT_FAILED)
+    if not as_json:
+        console.print('Search what was found:  [bold]hpmon search "hai phong"[/]   '
+                      '(add --facets, --foreign, --lang en...)')
 
 
 def _report_unverified(rows: list, sources: list) -> None:
@@ -145,29 +166,60 @@ def _page_from_file(path: Path):
 
 
 def _pages_from_warc(path: Path):
+    """Each response record of a WARC as a ``FetchedPage``; a record that cannot be read (a bad
+    date or status line) as ``(where, reason)`` instead, and the records after it are still read.
+    A file that cannot be read on (truncated, corrupt) raises."""
     from warcio.archiveiterator import ArchiveIterator
 
     from crawlers.items import FetchedPage
 
     with path.open("rb") as fh:
-        for record in ArchiveIterator(fh):
+        for number, record in enumerate(ArchiveIterator(fh), start=1):
             if record.rec_type != "response" or not record.http_headers:
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI")
-            date = record.rec_headers.get_header("WARC-Date")
-            fetched = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else datetime.now(UTC)
-            headers = {k.lower(): v for k, v in reversed(record.http_headers.headers)}
-            status = int(record.http_headers.get_statuscode() or 200)
+            where = f"{path} record {number}" + (f" ({url})" if url else "")
+            try:
+                date = record.rec_headers.get_header("WARC-Date")
+                fetched = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else datetime.now(UTC)
+                if fetched.tzinfo is None:
+                    fetched = fetched.replace(tzinfo=UTC)
+                headers = {k.lower(): v for k, v in reversed(record.http_headers.headers)}
+                status = int(record.http_headers.get_statuscode() or 200)
+                if not url:
+                    raise ValueError("no WARC-Target-URI")
+                body = record.content_stream().read()
+            except (ValueError, TypeError, OverflowError) as exc:
+                yield where, f"bad_record: {exc}"
+                continue
             yield FetchedPage(source_id="ingest", url=url, link_url=url, status=status, headers=headers,
-                              body=record.content_stream().read(), fetched_at=fetched)
+                              body=body, fetched_at=fetched)
+
+
+def _ingest_table(counts: Counter, failures: Counter) -> Table:
+    table = Table(title="Ingest")
+    for column in ("pages", "new", "updated", "duplicates", "not relevant", "failed"):
+        table.add_column(column, justify="right")
+    table.add_column("reasons", overflow="fold")
+    table.add_row(*(str(counts[k]) for k in ("pages", "new", "updated", "duplicates", "not_relevant")),
+                  str(sum(failures.values())), ", ".join(f"{k}×{v}" for k, v in failures.most_common()) or "—")
+    return table
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.pass_context
 def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
-    """Process and index HTML files, WARC files or URLs."""
+    """Process and index HTML files, WARC files or URLs.
+
+    \b
+    Exit codes:
+      0  every input was read and processed (indexed, or not about the city)
+      1  an error stopped it before reading (a path that is not a file)
+      3  at least one input failed: the summary says how many and why
+    """
     from crawlers.sources import Source
+    from hpmon.crawl import EXIT_FAILED
     from hpmon.summary import summary_table
     from pipeline.outcome import Dropped
 
@@ -178,6 +230,13 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise click.ClickException(f"not a file or URL: {', '.join(missing)}")
+    counts: Counter = Counter()
+    failures: Counter = Counter()
+
+    def failed(where: str, reason: str) -> None:
+        failures[reason.split(":", 1)[0]] += 1
+        console.print(f"[red]failed[/] {where}: {reason}", markup=True, highlight=False)
+
     if files:
         from pipeline.process import Indexed
 
@@ -188,26 +247,48 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
             pages = _pages_from_warc(path) if path.name.endswith((".warc", ".warc.gz")) else [_page_from_file(path)]
             try:
                 for page in pages:
-                    outcome = pipeline.process_page(page)
+                    counts["pages"] += 1
+                    if isinstance(page, tuple):  # a WARC record that cannot be read: skipped, the rest goes on
+                        failed(*page)
+                        continue
+                    try:
+                        outcome = pipeline.process_page(page)
+                    except Exception as exc:  # a bug or our own failure (engine, disk): say why, go on
+                        logger.exception("processing %s failed", page.url)
+                        outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
                     if isinstance(outcome, Dropped):
-                        console.print(f"[yellow]dropped[/] {page.url}: {outcome}")
+                        if outcome.is_failure:
+                            failed(page.url, f"{outcome.reason}: {outcome}")
+                        else:
+                            counts["not_relevant"] += 1
+                            console.print(f"[yellow]dropped[/] {page.url}: {outcome}")
                     else:
                         state = "duplicate" if outcome.duplicate else ("new" if outcome.new else "updated")
+                        counts["duplicates" if outcome.duplicate else state] += 1
                         if isinstance(outcome, Indexed) and outcome.new:
                             new_articles.append(outcome.article)
                         console.print(f"[green]indexed[/] {outcome.article.id} ({state}) {outcome.article.title}")
             except Exception as exc:  # a corrupt WARC or unreadable file: say why, go on
-                console.print(f"[red]failed[/] {path}: {type(exc).__name__}: {exc}")
+                failed(str(path), f"unreadable: {type(exc).__name__}: {exc}")
         if new_articles:
             from hpmon.commands.alerts import process_new_articles
 
             process_new_articles(settings, backend, new_articles)
         backend.close()
+        console.print(_ingest_table(counts, failures))
     if urls:
         from hpmon.crawl import run_crawl
 
         source = Source(id="ingest", name="hpmon ingest", kind="pages", urls=tuple(urls))
-        console.print(summary_table(run_crawl(settings, [source], console=err), title="Ingest"))
+        rows = run_crawl(settings, [source], console=err)
+        console.print(summary_table(rows, title="Ingest"))
+        for row in rows:
+            failures.update(row.failures)
+    if failures:
+        total = sum(failures.values())
+        err.print(f"[red]{total} input{'s' if total > 1 else ''} failed[/]: "
+                  + ", ".join(f"{k}×{v}" for k, v in failures.most_common()), highlight=False)
+        ctx.exit(EXIT_FAILED)
 
 
 def _parse_day(value: str | None, tz: ZoneInfo, end: bool) -> datetime | None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import queue
+import socket
 import sys
+import threading
+import time
 from contextlib import nullcontext
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,10 +23,69 @@ from crawlers.spider import SourcesSpider
 from crawlers.state import CrawlState
 from crawlers.warc import WarcArchive
 from hpmon.app import build_pipeline, load_city, open_backend, search_names
+from hpmon.exitcodes import EXIT_FAILED, EXIT_NO_NETWORK, EXIT_OK  # noqa: F401 (re-exported)
 from hpmon.settings import Settings
 from hpmon.summary import SourceSummary, summarize
 
 logger = logging.getLogger(__name__)
+
+NETWORK_PROBE_HOSTS = 5
+NETWORK_PROBE_TIMEOUT = 5.0
+
+
+def source_hosts(sources: list[Source]) -> list[str]:
+    """The distinct host names of the sources' URLs (and news-search templates), in order."""
+    hosts: dict[str, None] = {}
+    for source in sources:
+        for url in (*source.urls, source.url_template or ""):
+            host = urlsplit(url.replace("{query}", "q")).hostname if url else None
+            if host:
+                hosts[host.lower()] = None
+    return list(hosts)
+
+
+def network_problem(sources: list[Source], *, timeout: float = NETWORK_PROBE_TIMEOUT,
+                    sample: int = NETWORK_PROBE_HOSTS) -> str | None:
+    """None when the network looks usable (one of a few source hosts resolves, or a host is an
+    address or this machine), else a one-line reason starting "no network: ". A crawl without
+    DNS would otherwise spend minutes timing out on every source. Takes at most ``timeout`` s."""
+    hosts = source_hosts([s for s in sources if s.enabled])[:sample]
+    if not hosts:
+        return None
+    for host in hosts:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            return None
+        except ValueError:
+            if host == "localhost" or host.endswith(".localhost"):
+                return None
+    answers: queue.Queue[tuple[str, str | None]] = queue.Queue()
+
+    def resolve(host: str) -> None:
+        try:
+            socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+            answers.put((host, None))
+        except (OSError, UnicodeError) as exc:
+            answers.put((host, str(exc) or type(exc).__name__))
+
+    for host in hosts:  # daemon threads: a resolver that hangs must not keep the process alive
+        threading.Thread(target=resolve, args=(host,), daemon=True, name=f"resolve {host}").start()
+    deadline = time.monotonic() + timeout
+    failures: dict[str, str] = {}
+    while len(failures) < len(hosts):
+        try:
+            host, problem = answers.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if problem is None:
+            return None
+        failures[host] = problem
+    silent = [h for h in hosts if h not in failures]
+    parts = [f"{h}: {failures[h]}" for h in hosts if h in failures]
+    if silent:
+        parts.append(f"no DNS answer within {timeout:g} s for {', '.join(silent)}")
+    return (f"no network: none of {len(hosts)} source hosts resolves ({'; '.join(parts)}); "
+            "check the connection and DNS")
 
 # GDELT asks for at most one request every 5 seconds.
 # One request at a time, at least this many seconds apart: GDELT asks for one request per 5 s;

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hpmon.exitcodes import EXIT_FAILED
 from hpmon.service.config import KILL_WAIT_SECONDS, ServiceConfig, shutdown_bound
 from hpmon.service.jobs import JobSpec, build_jobs
 from hpmon.service.jobstore import JobStore, iso, utcnow
@@ -331,7 +332,8 @@ class Service:
         for job in child.jobs:
             if child.timed_out:
                 outcome, detail = "timeout", f"stopped after {self.config.job_timeout:.0f} s"
-            elif code != 0:
+            elif code != 0 and not (job.kind == "crawl" and code == EXIT_FAILED and rows):
+                # a crawl whose every source failed exits EXIT_FAILED: its rows say so (source_failed)
                 outcome = "interrupted" if child.terminated else "failed"
                 detail = f"exit {code}: {stderr[-800:]}"
             elif child.terminated and job.kind == "crawl":

@@ -101,8 +101,9 @@ def test_ingest_reports_a_corrupt_warc_and_goes_on(hpmon, tmp_path):
     bad.write_bytes(b"\x1f\x8b not really gzip")
     good = tmp_path / "page.html"
     good.write_text(PAGE, encoding="utf-8")
-    out = hpmon.run("ingest", str(bad), str(good)).stdout
-    assert "failed" in out and "indexed" in out
+    result = hpmon.run("ingest", str(bad), str(good), check=False)
+    assert result.returncode == 3  # an input failed (hpmon.exitcodes.EXIT_FAILED); the good one is indexed
+    assert "failed" in result.stdout and "indexed" in result.stdout and "1 input failed" in result.stderr
 
 
 def test_search_rejects_an_unclosed_quote_clearly(hpmon):

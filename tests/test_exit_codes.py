@@ -1,0 +1,98 @@
+"""Honest exits: ``hpmon ingest`` exits 3 when an input failed and says how many and why (a WARC's
+bad record is skipped, the records after it are read); ``hpmon crawl`` exits 3 when every source
+failed and 4, in seconds and on its first line, when no source host resolves. The real command
+in a subprocess."""
+
+from __future__ import annotations
+
+import io
+import socket
+import time
+
+import yaml
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from hpmon.exitcodes import EXIT_FAILED, EXIT_NO_NETWORK
+from index.sqlite import SqliteBackend
+from tests.conftest import REPO, make_hpmon
+
+SITE = REPO / "tests" / "fixtures" / "site"
+KEPT = ["/vi/baocangbien/kinh-te/2026/11/20/cang-lach-huyen-don-tau-me-20000-teu-dau-tien.html",
+        "/vi/baocangbien/dau-tu/2026/11/19/tap-doan-han-quoc-rot-them-1-2-ty-usd-vao-nam-dinh-vu.html"]
+
+
+def _sources(path, urls: list[str]):
+    sources = [{"id": f"s{i}", "name": f"Source {i}", "kind": "rss", "urls": [u], "country": "VN",
+                "language": "vi", "scope": "domestic"} for i, u in enumerate(urls)]
+    path.write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
+    return path
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _warc(path, records: list[tuple[str, str, bytes]]) -> None:
+    """A WARC of response records (url, WARC-Date, HTML body)."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    for url, date, body in records:
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                           warc_headers_dict={"WARC-Date": date})
+        writer.write_record(record)
+    path.write_bytes(buffer.getvalue())
+
+
+def test_crawl_without_network_says_so_first_and_exits_4_in_seconds(tmp_path):
+    hpmon = make_hpmon(tmp_path / "home", _sources(tmp_path / "sources.yaml", [
+        "https://feeds.hpmon-test.invalid/a.rss", "https://news.hpmon-test.invalid/b.rss"]))
+    started = time.monotonic()
+    result = hpmon.run("crawl", check=False, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == EXIT_NO_NETWORK, result.stderr
+    first = result.stderr.strip().splitlines()[0]
+    assert first.startswith("no network: none of 2 source hosts resolves"), result.stderr
+    assert "feeds.hpmon-test.invalid" in first
+    assert elapsed < 30, elapsed  # the probe's few seconds, not a crawl timing out on every source
+
+
+def test_crawl_where_every_source_fails_exits_3_with_the_reasons(tmp_path):
+    port = _closed_port()
+    hpmon = make_hpmon(tmp_path / "home", _sources(tmp_path / "sources.yaml", [
+        f"http://127.0.0.1:{port}/a.rss", f"http://127.0.0.1:{port}/b.rss"]))
+    result = hpmon.run("crawl", check=False, timeout=120)
+    assert result.returncode == EXIT_FAILED, result.stdout + result.stderr
+    assert "Every source failed" in result.stderr and "connection_refused" in result.stderr
+    as_json = hpmon.run("crawl", "--json", check=False, timeout=120)  # the service reads the rows
+    assert as_json.returncode == EXIT_FAILED
+    assert {r["source"] for r in yaml.safe_load(as_json.stdout)} == {"s0", "s1"}
+
+
+def test_ingest_exits_3_when_an_input_failed_and_reads_past_a_bad_warc_record(tmp_path):
+    home = tmp_path / "home"
+    hpmon = make_hpmon(home)
+    good, other = (SITE / p.lstrip("/") for p in KEPT)
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"")
+    warc = tmp_path / "pages.warc"
+    _warc(warc, [("https://baocangbien.example/bad", "not-a-date", good.read_bytes()),
+                 ("https://baocangbien.example" + KEPT[1], "2026-11-19T08:00:00Z", other.read_bytes())])
+
+    result = hpmon.run("ingest", str(good), str(empty), str(warc), check=False, timeout=300)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == EXIT_FAILED, output
+    assert "2 inputs failed" in output and "empty×1" in output and "bad_record×1" in output, output
+    assert "not-a-date" in output
+    backend = SqliteBackend(home / "index.sqlite")
+    urls = {a.url for a in backend.iter_articles()}
+    backend.close()
+    assert "https://baocangbien.example" + KEPT[1] in urls  # the record after the bad one was read
+    assert len(urls) == 2
+
+    again = hpmon.run("ingest", str(good), timeout=300)  # nothing failed: exit 0
+    assert again.returncode == 0
