@@ -114,3 +114,15 @@ def test_utf16_labels():
     # a false UTF-16 label on UTF-8 bytes
     reading = read_feed(doc.encode(), url="u", content_type="text/xml")
     assert reading.entries[0].hints.title == "Hải Phòng"
+
+
+def test_foreign_dates_reuse_the_locale_found_first():
+    items = "".join(f"<item><title>t{i}</title><link>https://x.br/{i}</link>"
+                    f"<pubDate>Seg, 24 Set 2018 19:42:{i:02d} -0300</pubDate></item>" for i in range(5))
+    body = f'<rss version="2.0"><channel><title>UOL</title>{items}</channel></rss>'.encode()
+    dates = [e.hints.published for e in read_feed(body, url="u").entries]
+    assert dates == [datetime(2018, 9, 24, 22, 42, i, tzinfo=UTC) for i in range(5)]
+    # a zone-less foreign date takes the source's zone
+    bare = body.replace(b" -0300", b"")
+    first = read_feed(bare, url="u", timezone="America/Sao_Paulo").entries[0].hints.published
+    assert first == datetime(2018, 9, 24, 22, 42, 0, tzinfo=UTC)
