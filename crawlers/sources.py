@@ -198,6 +198,8 @@ def save_sources(sources: list[Source], path: str | Path) -> None:
     rt.preserve_quotes = True
     rt.width = 4096
     rt.indent(mapping=2, sequence=4, offset=2)
+    rt.representer.add_representer(  # keep `country: null` as written, not `country:`
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null"))
     doc = None
     if path.exists():
         try:
@@ -377,7 +379,8 @@ def import_opml(path: str | Path, existing: list[Source], *, language: str | Non
         try:
             source = Source(id=ident, name=title, kind="rss", urls=(url,),
                             language=language or _attr(outline, "language") or None,
-                            country=country, scope=scope, group="imported")
+                            country=country, scope=scope, group="imported",
+                            note=f"imported from {Path(path).name} on {dt.date.today().isoformat()}")
         except ValidationError as exc:
             notes.append(f"skipped {url}: {exc.errors()[0]['msg']}")
             continue

@@ -163,3 +163,15 @@ def test_real_exports_lose_no_outline(name):
     assert not any(re.fullmatch(r"feed(-\d+)?", i) for i in ids)
     feed_outlines = [o for o in leaves if any(k.lower() in ("xmlurl", "feedurl") for k in o.attrib)]
     assert len(new) + sum("already registered" in n or "http(s)" in n for n in skipped) >= len(feed_outlines)
+
+
+def test_import_into_the_shipped_registry_keeps_every_byte(tmp_path, imported):
+    path = tmp_path / "sources.yaml"
+    original = (REPO / "config" / "sources.yaml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    existing = load_sources(path)
+    new, _ = imported
+    save_sources(existing + new, path)
+    assert path.read_text(encoding="utf-8").startswith(original)  # `country: null`, comments, quotes kept
+    assert load_sources(path) == existing + new
+    assert all(s.note.startswith("imported from f.opml on ") and not s.verified for s in new)
