@@ -40,6 +40,7 @@ _MAX_WINDOW = 10_000  # Elasticsearch's index.max_result_window
 _FRENCH_ELISIONS = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]
 _TEXT_FIELDS = ("title", "lead", "text")
 _LABEL_BOOST = 1e-4  # the score of a match by label only (text matches score far above)
+_TIER_BOOST = 1e4  # added per tier an expanded query's hit reaches (far above any text score)
 _PHRASE_FIELDS = ["title^4", "title.folded^3", "lead^2", "lead.folded^1.5", "text^1.2", "text.folded"]
 
 
@@ -361,15 +362,17 @@ class ElasticsearchBackend:
             yield _article(hit["_source"])
 
     @staticmethod
-    def _clause(clause: Clause) -> dict[str, Any]:
-        """Any of the clause's phrases (as phrases; ``prefixes`` with the last word continuing), or
-        one of its labels: a label alone scores ``_LABEL_BOOST``, below any text match."""
-        should: list[dict[str, Any]] = [
-            {"multi_match": {"query": p, "type": "phrase", "fields": _PHRASE_FIELDS}} for p in clause.phrases]
+    def _clause(clause: Clause, *, text_only: bool = False, own: bool = False) -> dict[str, Any]:
+        """Any of the clause's phrases and other names (as phrases; ``prefixes`` with the last word
+        continuing), or one of its labels: a label alone scores ``_LABEL_BOOST``, below any text
+        match. ``text_only``: without the labels; ``own``: the user's own phrases only."""
+        names = () if own else clause.names
+        should: list[dict[str, Any]] = [{"multi_match": {"query": p, "type": "phrase", "fields": _PHRASE_FIELDS}}
+                                        for p in (*clause.phrases, *names)]
         should += [{"multi_match": {"query": p, "type": "phrase_prefix", "fields": _PHRASE_FIELDS}}
-                   for p in clause.prefixes]
+                   for p in (() if own else clause.prefixes)]
         by_facet: dict[str, list[str]] = {}
-        for facet, value in clause.labels:
+        for facet, value in () if (text_only or own) else clause.labels:
             by_facet.setdefault(FACET_FIELDS[facet], []).append(value)
         if by_facet:  # one score for any number of labels, as the embedded engine ranks them all alike
             labels = [{"terms": {attr: values}} for attr, values in by_facet.items()]
@@ -391,11 +394,19 @@ class ElasticsearchBackend:
             filters.append({"range": {"date": rng}})
         if query.min_risk is not None:
             filters.append({"range": {"risk_score": {"gte": query.min_risk}}})
-        return {"bool": {
+        body: dict[str, Any] = {
             "must": [self._clause(c) for c in parsed.must] or [{"match_all": {}}],
             "must_not": [self._clause(c) for c in parsed.must_not],
             "filter": filters,
-        }}
+        }
+        if parsed.is_expanded:
+            # tiers, as the embedded engine ranks them: the user's own words in every clause, then the
+            # other spellings, then labels (which match neither and keep their small score)
+            body["should"] = [
+                {"constant_score": {"filter": {"bool": {"must": [self._clause(c, **kind) for c in parsed.must]}},
+                                    "boost": _TIER_BOOST}}
+                for kind in ({"own": True}, {"text_only": True})]
+        return {"bool": body}
 
     def search(self, query: SearchQuery) -> SearchResult:
         if not self.client.indices.exists_alias(name=self.prefix):

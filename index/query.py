@@ -32,15 +32,22 @@ Label = tuple[str, str]  # (facet of FACET_FIELDS, value), e.g. ("topic", "sover
 
 @dataclass(frozen=True)
 class Clause:
-    """Alternatives: matches when any of its phrases matches. A phrase is the user's text
-    (one word or several consecutive words), or another spelling the thesaurus added.
+    """Alternatives: matches when any of its phrases matches. A phrase is the user's text (one word
+    or several consecutive words).
 
-    ``prefixes`` are phrases whose last word may continue (Хайфон finds Хайфоне); ``labels`` are
-    (facet, value) pairs: an article carrying one also matches, ranked below the text matches."""
+    What a thesaurus adds (``index.thesaurus``): ``names``, other spellings of what a phrase names,
+    matched as phrases; ``prefixes``, spellings whose last word may continue (Хайфон finds
+    Хайфоне); ``labels``, (facet, value) pairs whose articles match too. Articles matching the
+    user's own words rank first, then those matching another spelling, then those matching a label."""
 
     phrases: tuple[str, ...]
     prefixes: tuple[str, ...] = ()
     labels: tuple[Label, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def expanded(self) -> bool:
+        return bool(self.names or self.prefixes or self.labels)
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,16 @@ class ParsedQuery:
 
     def positive_phrases(self) -> list[str]:
         """Every phrase the hits may contain (for highlighting)."""
-        return [p for c in self.must for p in (*c.phrases, *c.prefixes)]
+        return [p for c in self.must for p in (*c.phrases, *c.names, *c.prefixes)]
 
     @property
     def has_labels(self) -> bool:
         return any(c.labels for c in self.must)
+
+    @property
+    def is_expanded(self) -> bool:
+        """True when a thesaurus added names or labels (the hits are then ranked in tiers)."""
+        return any(c.expanded for c in self.must)
 
 
 _TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|(\S+))')
@@ -168,22 +180,23 @@ def parse_query(text: str, thesaurus: Thesaurus | None = None) -> ParsedQuery:
 def _expand(group: list[tuple[str, bool]], thesaurus: Thesaurus | None, expansions: list[Expansion]) -> Clause:
     """The clause of a positive group of alternatives, with what the thesaurus adds to each
     unquoted phrase (recorded in ``expansions``)."""
-    phrases = [p for p, _ in group]
+    phrases = tuple(p for p, _ in group)
     if thesaurus is None:
-        return Clause(tuple(phrases))
+        return Clause(phrases)
     seen = {fold(p) for p in phrases}
     seen_prefixes: set[str] = set()
+    names: list[str] = []
     prefixes: list[str] = []
     labels: list[Label] = []
     for phrase, quoted in group:
         if quoted:
             continue
-        names, prefix_names, found_labels = thesaurus.lookup(phrase)
+        found_names, prefix_names, found_labels = thesaurus.lookup(phrase)
         added = []
-        for name in names:
+        for name in found_names:
             if fold(name) not in seen:
                 seen.add(fold(name))
-                phrases.append(name)
+                names.append(name)
                 added.append(name)
         for name in prefix_names:
             if fold(name) not in seen_prefixes:
@@ -194,7 +207,7 @@ def _expand(group: list[tuple[str, bool]], thesaurus: Thesaurus | None, expansio
         labels.extend(new_labels)
         if added or new_labels:
             expansions.append(Expansion(phrase, tuple(added), tuple(new_labels)))
-    return Clause(tuple(phrases), tuple(prefixes), tuple(labels))
+    return Clause(phrases, tuple(prefixes), tuple(labels), tuple(names))
 
 
 SortOrder = Literal["relevance", "date"]

@@ -85,11 +85,14 @@ def fts_phrase(phrase: str, *, prefix: bool = False) -> str | None:
     return expr + " *" if prefix and not is_bigram_char(tokens[-1][-1]) else expr
 
 
-def fts_clause(clause: Clause) -> str | None:
-    """The FTS5 expression matching any of the clause's phrases (labels are not text: see
-    ``SqliteBackend._hit_set``), or None when none has searchable characters."""
-    parts = [p for p in (*(fts_phrase(x) for x in clause.phrases),
-                         *(fts_phrase(x, prefix=True) for x in clause.prefixes)) if p]
+def fts_clause(clause: Clause, *, own: bool = False) -> str | None:
+    """The FTS5 expression matching any of the clause's phrases and other names (only the user's
+    own phrases with ``own``; labels are not text: see ``SqliteBackend._hit_set``), or None when
+    none has searchable characters."""
+    names = () if own else clause.names
+    prefixes = () if own else clause.prefixes
+    parts = [p for p in (*(fts_phrase(x) for x in (*clause.phrases, *names)),
+                         *(fts_phrase(x, prefix=True) for x in prefixes)) if p]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
@@ -105,6 +108,7 @@ class _HitSet:
     params: list
     match: str | None
     labelled: bool = False
+    own: str | None = None  # the expression of the user's own words, when a thesaurus added names
 
 
 class QueryTimeout(RuntimeError):
@@ -235,11 +239,16 @@ class SqliteBackend:
         if any(e is None and not c.labels for e, c in zip(must, parsed.must, strict=True)):
             return None  # a clause of words none of which is searchable
         text = " AND ".join(e for e in must if e) or None
+        own = None  # the user's own words, ranked before the other spellings the thesaurus added
+        own_parts = [fts_clause(c, own=True) for c in parsed.must]
+        if parsed.is_expanded and all(own_parts):
+            own = " AND ".join(e for e in own_parts if e)
+            own = None if own == text else own
         if text and not parsed.has_labels:
             # "+": the sets are tested on each match; they never drive the full-text scan
             where, params = self._where(query, rowid="+articles_fts.rowid")
             return _HitSet(f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                           f"WHERE articles_fts MATCH ? AND {where}", [text, *params], text)
+                           f"WHERE articles_fts MATCH ? AND {where}", [text, *params], text, own=own)
         if not parsed.must:
             where, params = self._where(query)
             return _HitSet(f"SELECT a.rowid AS rowid, 0.0 AS rank FROM articles a WHERE {where}", params, None)
@@ -260,7 +269,7 @@ class SqliteBackend:
             sets.append(f"SELECT id FROM ({' UNION '.join(parts)})")
         where, params = self._where(query, rowid="h.id")
         return _HitSet(f"SELECT h.id AS rowid, 0.0 AS rank FROM ({' INTERSECT '.join(sets)}) h WHERE {where}",
-                       [*set_params, *params], text, labelled=True)
+                       [*set_params, *params], text, labelled=True, own=own)
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Hits of the query. The hit set (``rowid``, ``rank``) is read from the indexes alone
@@ -280,7 +289,7 @@ class SqliteBackend:
             try:
                 try:
                     total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
-                    if query.sort == "relevance" and hit_set.labelled:
+                    if query.sort == "relevance" and (hit_set.labelled or hit_set.own):
                         rows = self._page_in_tiers(hit_set, query, query.limit, query.offset)
                     elif query.sort == "relevance" and match:
                         rows = self._page_by_rank(base, base_params, query.limit, query.offset)
@@ -346,29 +355,50 @@ class SqliteBackend:
 
     def _page_in_tiers(self, hit_set: _HitSet, query: SearchQuery, limit: int, offset: int
                        ) -> list[tuple[str, float]]:
-        """(doc, rank) of a page of a query that names labels: first the articles whose text matches
-        every clause, best first (read like any text query), then those matched through a label,
-        by id."""
+        """(doc, rank) of a page of a query a thesaurus expanded, in tiers: the articles with the
+        user's own words in every clause, best first; then those matched through another spelling,
+        best first; then those matched through a label, by id. Each tier is read like a text query."""
+        where, params = self._where(query, rowid="+articles_fts.rowid")
+        not_in = " AND {col} NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+        tiers: list[tuple[str, list, bool]] = []  # (sql, params, ranked by text)
+        earlier: str | None = None  # the tiers are nested: excluding the one before excludes them all
+        for expr in (hit_set.own, hit_set.match):
+            if not expr:
+                continue
+            sql = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
+                   f"WHERE articles_fts MATCH ? AND {where}")
+            tier_params = [expr, *params]
+            if earlier:
+                sql += not_in.format(col="articles_fts.rowid")
+                tier_params.append(earlier)
+            tiers.append((sql, tier_params, True))
+            earlier = expr
+        if hit_set.labelled:
+            sql, tier_params = hit_set.sql, list(hit_set.params)
+            if earlier:
+                sql += not_in.format(col="h.id")
+                tier_params.append(earlier)
+            tiers.append((sql, tier_params, False))
         rows: list[tuple[str, float]] = []
-        text_hits = 0
-        if hit_set.match:
-            where, params = self._where(query, rowid="+articles_fts.rowid")
-            ranked = (f"SELECT articles_fts.rowid AS rowid, {_BM25} AS rank FROM articles_fts "
-                      f"WHERE articles_fts MATCH ? AND {where}")
-            ranked_params = [hit_set.match, *params]
-            text_hits = self._conn.execute(f"SELECT count(*) FROM ({ranked})", ranked_params).fetchone()[0]
-            if offset < text_hits:
-                rows = self._page_by_rank(ranked, ranked_params, min(limit, text_hits - offset), offset)
-        rest = limit - len(rows)
-        if rest <= 0:
-            return rows
-        unranked, unranked_params = hit_set.sql, list(hit_set.params)
-        if hit_set.match:
-            unranked = f"{unranked} AND h.id NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
-            unranked_params.append(hit_set.match)
-        return rows + self._conn.execute(
-            f"SELECT a.doc, 0.0 FROM ({unranked}) h JOIN articles a ON a.rowid = h.rowid ORDER BY a.id "
-            f"LIMIT ? OFFSET ?", [*unranked_params, rest, max(0, offset - text_hits)]).fetchall()
+        skip, want = offset, limit
+        for sql, tier_params, ranked in tiers:
+            if want <= 0:
+                break
+            size = self._conn.execute(f"SELECT count(*) FROM ({sql})", tier_params).fetchone()[0]
+            if skip >= size:
+                skip -= size
+                continue
+            take = min(want, size - skip)
+            if ranked:
+                part = self._page_by_rank(sql, tier_params, take, skip)
+            else:
+                part = self._conn.execute(
+                    f"SELECT a.doc, 0.0 FROM ({sql}) h JOIN articles a ON a.rowid = h.rowid ORDER BY a.id "
+                    f"LIMIT ? OFFSET ?", [*tier_params, take, skip]).fetchall()
+            rows += part
+            want -= len(part)
+            skip = 0
+        return rows
 
     def _page_by_rank(self, base: str, params: list, limit: int, offset: int) -> list[tuple[str, float]]:
         """(doc, rank) of the page, best first, ties by id: the rank of the last row of the page

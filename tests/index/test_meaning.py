@@ -219,3 +219,14 @@ def test_the_installation_thesaurus_is_read_again_when_the_profile_changes(tmp_p
     city.write_text(text, encoding="utf-8")
     os.utime(city, ns=(city.stat().st_atime_ns, city.stat().st_mtime_ns + 10**9))
     assert "Hoa Phượng Đỏ" in Thesaurus.of_installation(config, city).lookup("hai phong")[0]
+
+
+@pytest.mark.parametrize("text,own", [
+    ("hai phong", {"vi-hp", "vi-hp-doson"}), ("haiphong", {"en-hp", "fr-hp"}), ("海防", {"zh-hp"}),
+    ("hai phong OR chủ quyền", {"vi-hp", "vi-hp-doson", "vi-sov-text"}),
+])
+def test_the_users_own_words_rank_before_other_spellings_and_labels(loaded, text, own):
+    order = [h.article.id for h in search(loaded, text).hits]
+    assert set(order[:len(own)]) == own
+    if "chủ quyền" in text:
+        assert set(order[-2:]) == {"en-sov-label", "vi-sov-label"}  # the labels last
