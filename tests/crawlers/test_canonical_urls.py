@@ -75,3 +75,14 @@ def test_canonical_url_is_idempotent():
         for url in (a, b):
             once = canonical_url(url)
             assert canonical_url(once) == once
+
+
+def test_fixture_site_articles_keep_distinct_ids():
+    from index.article import article_id
+    from tests.fixtures.fixture_sources import load_manifest
+
+    paths = [a["path"] for a in load_manifest()["articles"]]
+    ids = {article_id(canonical_url("http://127.0.0.1:8000" + p)) for p in paths}
+    assert len(ids) == len(paths)
+    tracked = {article_id(canonical_url(f"http://127.0.0.1:8000{p}?utm_source=rss&fbclid=1")) for p in paths}
+    assert tracked == ids
