@@ -1,6 +1,7 @@
 """``hpmon doctor``: checks the installation, one finding per check, each with a clear
-reason: configuration (city profile, sources, lexicons, alert rules, digest profiles), the
-index engine, the SMTP server (connect and EHLO only: nothing is sent), disk, versions."""
+reason: configuration (city profile, sources, lexicons, alert rules, digest profiles), every
+SQLite database (``PRAGMA quick_check``), the index engine, the SMTP server (connect and EHLO
+only: nothing is sent), disk, versions."""
 
 from __future__ import annotations
 
@@ -123,6 +124,52 @@ def _check_engine(settings: Settings) -> Finding:
     return Finding("index", "ok", f"{settings.index} answers: {count} articles{extra}")
 
 
+def database_paths(settings: Settings) -> list[Path]:
+    """The SQLite databases of the installation that exist: the known ones, then any other
+    ``*.sqlite`` in the data directory."""
+    known = [settings.index_path if settings.index == "sqlite" else None, settings.state_path, settings.app_db_path,
+             settings.outbox_path, settings.home / "stories.sqlite"]
+    paths = {p: None for p in known if p is not None and p.exists()}
+    if settings.home.is_dir():
+        paths.update({p: None for p in sorted(settings.home.glob("*.sqlite")) if p.is_file()})
+    return list(paths)
+
+
+def check_database(path: Path, *, full: bool = False) -> str | None:
+    """None when SQLite's own check finds the file sound (``PRAGMA quick_check``, or the slower
+    ``integrity_check`` with ``full``), else the reason. Read-only: nothing is written."""
+    if path.stat().st_size == 0:
+        return "empty file (0 bytes): not a database; its data is gone"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        return f"cannot open: {exc}"
+    try:
+        rows = conn.execute("PRAGMA integrity_check(20)" if full else "PRAGMA quick_check(20)").fetchall()
+    except sqlite3.DatabaseError as exc:  # not a database, a corrupt header, a malformed schema
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        conn.close()
+    problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+    return "; ".join(problems)[:400] if problems else None
+
+
+def _check_databases(settings: Settings, *, full: bool = False) -> Finding:
+    paths = database_paths(settings)
+    if not paths:
+        return Finding("databases", "warn", f"no database in {settings.home} yet (run `hpmon init`)")
+    check = "integrity_check" if full else "quick_check"
+    bad = []
+    for path in paths:
+        problem = check_database(path, full=full)
+        if problem:
+            bad.append(f"{path.name}: {problem}")
+    if bad:
+        return Finding("databases", "fail", f"{check} failed: " + " | ".join(bad)
+                       + " — restore from a backup with `hpmon restore BACKUP_DIR` (the service must be stopped)")
+    return Finding("databases", "ok", f"{check} ok on {len(paths)} ({', '.join(p.name for p in paths)})")
+
+
 def _check_smtp(settings: Settings) -> Finding:
     if not settings.smtp_host:
         return Finding("smtp", "warn", "no SMTP server set (HPMON_SMTP_HOST): alerts and digests cannot be mailed")
@@ -194,10 +241,13 @@ def _check_versions(settings: Settings) -> Finding:
     return Finding("versions", "ok", "; ".join(parts))
 
 
-def run_checks(settings: Settings, *, disk_alert_percent: float = 90.0, min_free_mb: int = 500) -> list[Finding]:
-    """Every check, in order; a check that raises becomes a ``fail`` with the exception as reason."""
+def run_checks(settings: Settings, *, disk_alert_percent: float = 90.0, min_free_mb: int = 500,
+               full: bool = False) -> list[Finding]:
+    """Every check, in order; a check that raises becomes a ``fail`` with the exception as reason.
+    ``full``: the databases get SQLite's full ``integrity_check`` instead of ``quick_check``."""
     checks: list[tuple[str, Callable[[], Finding]]] = [
         ("home", lambda: _check_home(settings)),
+        ("databases", lambda: _check_databases(settings, full=full)),
         ("city", lambda: _check_city(settings)),
         ("sources", lambda: _check_sources(settings)),
         ("source verification", lambda: _check_verified(settings)),

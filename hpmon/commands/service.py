@@ -105,14 +105,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--full", is_flag=True, help="SQLite's full integrity_check on every database (slower than quick_check).")
 @click.pass_context
-def doctor(ctx: click.Context, as_json: bool) -> None:
-    """Check the installation: configuration, index engine, SMTP (EHLO only), disk, versions."""
+def doctor(ctx: click.Context, as_json: bool, full: bool) -> None:
+    """Check the installation: configuration, databases (quick_check), index engine, SMTP (EHLO
+    only), disk, versions. Exits 1 when a check fails."""
     from hpmon.doctor import run_checks
 
     settings = _settings(ctx)
     config = _service_config(settings)
-    findings = run_checks(settings, disk_alert_percent=config.disk_alert_percent, min_free_mb=config.min_free_mb)
+    findings = run_checks(settings, disk_alert_percent=config.disk_alert_percent, min_free_mb=config.min_free_mb,
+                          full=full)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
