@@ -26,7 +26,7 @@ def open_backend(settings: Settings, kind: str | None = None) -> Backend:
     if kind == "sqlite":
         from index.sqlite import SqliteBackend
 
-        return SqliteBackend(settings.index_path)
+        return SqliteBackend(settings.index_path, time_limit_ms=settings.search_time_limit_ms)
     from index.elasticsearch import ElasticsearchBackend
     from index.outbox import Outbox
 
@@ -35,7 +35,7 @@ def open_backend(settings: Settings, kind: str | None = None) -> Backend:
         settings.es_url, prefix=settings.es_prefix, outbox=Outbox(settings.outbox_path),
         api_key=settings.es_api_key, basic_auth=auth,
         ca_certs=str(settings.es_ca_certs) if settings.es_ca_certs else None,
-        shards=settings.es_shards, replicas=settings.es_replicas,
+        shards=settings.es_shards, replicas=settings.es_replicas, time_limit_ms=settings.search_time_limit_ms,
     )
 
 

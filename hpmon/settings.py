@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     es_ca_certs: Path | None = Field(None, description="CA certificate file to verify Elasticsearch's TLS.")
     es_shards: int = Field(1, description="Primary shards per monthly index.")
     es_replicas: int = Field(1, description="Replicas per monthly index (0 on a single node).")
+    search_time_limit_ms: int = Field(5000, ge=1, description="Time limit of every search query (hits, facets, "
+                                      "histogram), in milliseconds; past it the page says the result is partial.")
     user_agent: str = Field(
         "hpmon/0.1 (+https://github.com/hpmon/hpmon; media monitoring for the Hai Phong foreign-information office)",
         description="User-Agent sent with every request; its first word is matched against robots.txt.",

@@ -103,7 +103,7 @@ def _open_backend(settings: Any) -> Backend:
         raise ValueError("create_app needs the Elasticsearch backend passed in (hpmon serve does it)")
     from index.sqlite import SqliteBackend
 
-    return SqliteBackend(settings.index_path)
+    return SqliteBackend(settings.index_path, time_limit_ms=getattr(settings, "search_time_limit_ms", 5000))
 
 
 def _city(settings: Any) -> tuple[str, dict[str, str]]:

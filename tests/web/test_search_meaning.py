@@ -107,3 +107,17 @@ def test_the_page_says_when_the_time_limit_cut_the_counts_short(slow_client):
     page = response.text
     assert "Kết quả chưa đầy đủ" in page and "Biểu đồ chưa đầy đủ" in page
     assert len(hit_ids(page)) == 20  # the results themselves are there
+
+
+def test_the_time_limit_is_a_setting_both_entry_points_pass_on(settings):
+    from hpmon.app import open_backend
+    from web.app import create_app
+
+    limited = settings.model_copy(update={"search_time_limit_ms": 123})
+    backend = open_backend(limited)
+    assert backend.time_limit_ms == 123
+    backend.close()
+    app = create_app(limited, password_hasher=cheap_hasher())
+    assert app.state.ctx.backend.time_limit_ms == 123
+    app.state.ctx.close()
+    app.state.ctx.backend.close()
