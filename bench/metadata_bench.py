@@ -130,7 +130,9 @@ def load_trafilatura_eval(folder: Path) -> list[Page]:
         author = e.get("author")
         authors = None if author is None else [a.strip() for a in re.split(r";|\|", author) if a.strip()]
         link = url.split("::", 1)[-1]
-        pages.append(Page(key=url, url=link if link.startswith("http") else "", country=_tld_country(link),
+        # reports name a page by its file (html/<id>.html.gz), never by its URL
+        pages.append(Page(key=Path(e["html"]).name.split(".")[0], url=link if link.startswith("http") else "",
+                          country=_tld_country(link),
                           body=gzip.decompress((folder / e["html"]).read_bytes()), title=e.get("title") or None,
                           authors=authors, published=e.get("date"),
                           with_snippets=_snippets(e.get("with")), without_snippets=_snippets(e.get("without"))))
@@ -172,6 +174,17 @@ def run_hpmon(html: str, page: Page) -> Result:
     return Result(title=extracted.title, authors=list(extracted.authors), published=extracted.published_at,
                   published_local=getattr(extracted, "published_local", None),
                   date_source=getattr(extracted, "date_source", None), text=extracted.text)
+
+
+TEXT_ONLY = "trafilatura, text only"
+
+
+def run_trafilatura_text(html: str, page: Page) -> Result:
+    """For the speed and body columns only: trafilatura without its metadata step."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, url=page.url or None, with_metadata=False)
+    return Result(text=(doc.text or "") if doc else "", error=None if doc else "nothing extracted")
 
 
 def run_trafilatura(html: str, page: Page) -> Result:
@@ -309,7 +322,7 @@ def failures(page: Page, s: dict[str, Any]) -> list[str]:
 
 
 def run_set(label: str, pages: list[Page], verbose: bool) -> dict[str, Any]:
-    systems = {"hpmon": run_hpmon, "trafilatura": run_trafilatura}
+    systems = {"hpmon": run_hpmon, "trafilatura": run_trafilatura, TEXT_ONLY: run_trafilatura_text}
     htmls = {p.key: _decode(p.body) for p in pages}
     first = next(p for p in pages if htmls[p.key])
     for fn in systems.values():  # warm-up: imports, lazy tables
@@ -331,10 +344,13 @@ def run_set(label: str, pages: list[Page], verbose: bool) -> dict[str, Any]:
             cpu += time.process_time() - start
         scores = {p.key: score_page(p, results[p.key], country_timezone(p.country)) for p in pages}
         summary = summarise(list(scores.values()))
+        if name == TEXT_ONLY:
+            summary = {"body_f1": summary.get("body_f1")}
         summary["cpu_seconds"] = cpu
         summary["pages_per_second"] = len(pages) / cpu if cpu else None
         summary["errors"] = {k: r.error for k, r in results.items() if r.error}
-        summary["failing"] = {k: f for p in pages if (f := failures(p, scores[p.key])) for k in [p.key]}
+        if name != TEXT_ONLY:
+            summary["failing"] = {k: f for p in pages if (f := failures(p, scores[p.key])) for k in [p.key]}
         if name == "hpmon":
             summary["date_sources"] = dict(Counter(r.date_source or "none" for r in results.values()))
         out[name] = summary
@@ -388,12 +404,14 @@ def main(argv: list[str] | None = None) -> None:
     for set_name, systems in sets.items():
         hp, tr = systems["hpmon"], systems["trafilatura"]
         md += [f"## {set_name} ({counts[set_name]} pages)", ""]
-        rows = [[name] + [_fmt(m.get(key)) for _, key in columns] for name, m in systems.items()]
+        rows = [[name] + [_fmt(m.get(key)) if name != TEXT_ONLY or key in ("body_f1", "pages_per_second") else None
+                          for _, key in columns] for name, m in systems.items()]
         rows.append(["pages scored"] + [hp.get(f"{key}_n", "") for _, key in columns[:-1]] + [""])
         md += [md_table(["system"] + [c for c, _ in columns], rows), ""]
         if hp.get("pages_per_second") and tr.get("pages_per_second"):
             md.append(f"hpmon CPU time / trafilatura with metadata: "
-                      f"{tr['pages_per_second'] / hp['pages_per_second']:.2f}×.")
+                      f"{tr['pages_per_second'] / hp['pages_per_second']:.2f}×; / trafilatura text only: "
+                      f"{systems[TEXT_ONLY]['pages_per_second'] / hp['pages_per_second']:.2f}×.")
         md.append("hpmon's date origins: " + ", ".join(f"{k} {v}" for k, v in sorted(hp["date_sources"].items())))
         md += ["", f"### Pages hpmon fails ({len(hp['failing'])})", ""]
         md += [f"- `{k}`: {', '.join(f)}" for k, f in sorted(hp["failing"].items())] or ["none"]

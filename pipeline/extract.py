@@ -8,15 +8,18 @@ import json
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import charset_normalizer
 import trafilatura
 from htmldate import find_date
+from trafilatura.metadata import extract_author
 
 from pipeline.legacy_vietnamese import convert_legacy_vietnamese, decode_as_cp1252, detect_legacy_vietnamese
 from pipeline.outcome import Dropped
@@ -499,7 +502,7 @@ def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
                   fallback or ""]
     cleaned_all = [clean_title(c, site_keys, pm.h1s) for c in candidates]
     heading_keys = {_key(h) for h in pm.h1s}
-    for cleaned in cleaned_all:  # the candidate the page's visible heading confirms
+    for cleaned in cleaned_all[:-1]:  # the metadata candidate the page's visible heading confirms
         if cleaned and _key(cleaned) in heading_keys:
             return cleaned
     first = next((c for c in cleaned_all if c), "")
@@ -604,7 +607,7 @@ def split_authors(value: str) -> list[str]:
     return names
 
 
-def _authors(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> list[str]:
+def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | None]) -> list[str]:
     """Authors from structured data first (JSON-LD ``author`` of the article, then author meta
     tags, then ``rel=author``), trafilatura's by-line last and only for names of two or more
     words (or CJK names). A publisher named as author beside a person is dropped; an empty list
@@ -614,7 +617,7 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> list[s
     ld = _person_names(pm.ld_article.get("author") if pm.ld_article else None, by_id)
     sources.append([n for n, _ in ld])
     for key in ("parsely-author", "sailthru.author", "byl", "article:author", "og:article:author", "author",
-                "dc.creator", "dcterms.creator", "cxenseparse:author"):
+                "dc.creator", "dcterms.creator", "cxenseparse:author", "citation_author"):
         if pm.meta.get(key):
             sources.append(pm.meta[key])
     sources.append(pm.rel_authors)
@@ -626,7 +629,7 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> list[s
         publisher_only = publisher_only or names
     if not publisher_only and any(sources):
         return []  # the page's author fields hold no name: trafilatura's reading of the same fields is no better
-    names = [n for n in _usable(re.split(r";", fallback or ""), site_keys)
+    names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys)
              if (len(n.split()) >= 2 or _CJK.search(n)) and not _is_site(n, site_keys)]
     return names or publisher_only  # the publisher, when the page names it as the author and no one else
 
@@ -647,11 +650,38 @@ def _usable(raw: list[str], site_keys: set[str]) -> list[str]:
 # --- the article ------------------------------------------------------------------------------
 
 
+def _canonical(pm: _PageMeta, tree, url: str | None) -> str | None:
+    for element in tree.iter("link"):
+        if (element.get("rel") or "").strip().lower() == "canonical" and element.get("href"):
+            href = element.get("href").strip()
+            return urljoin(url, href) if url else href if href.startswith(("http://", "https://")) else None
+    og = pm.meta.get("og:url", [None])[0]
+    return og if og and og.startswith(("http://", "https://")) else None
+
+
+def _site_name(pm: _PageMeta) -> str | None:
+    names = [*pm.meta.get("og:site_name", [])[:1]]
+    names += [p["name"] for p in _ld_values(pm.ld_article, "publisher") if isinstance(p, dict)
+              and isinstance(p.get("name"), str)]
+    names += pm.meta.get("application-name", [])[:1]
+    return next((n for n in map(_clean_text, names) if n), None)
+
+
+def _description(pm: _PageMeta) -> str:
+    for key in ("description", "og:description", "twitter:description"):
+        for value in pm.meta.get(key, [])[:1]:
+            if _clean_text(value):
+                return _clean_text(value)
+    return next((t for t in map(_clean_text, _ld_values(pm.ld_article, "description")) if t), "")
+
+
 def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: int = 80) -> Extracted | Dropped:
     """The article in a page: main text without boilerplate (trafilatura), title, authors,
     publication time (by the order of trust above) and where it came from, site name and
     canonical URL. Times without a zone are read in ``timezone`` — the source's zone (process.py
-    passes the source's, else the city's)."""
+    passes the source's, else the city's). The page is parsed once: metadata is read from the
+    tree first (trafilatura prunes the tree it is given), trafilatura's own metadata step is not
+    run, and htmldate only when the structured data gave no time of day."""
     try:
         tz = ZoneInfo(timezone)
     except (ValueError, KeyError):
@@ -660,41 +690,35 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
         tree = trafilatura.load_html(html)
         if tree is None:
             return Dropped("extract", "no_text", "no HTML document in the page")
-        pm = _read_page(tree, url)  # before trafilatura: it prunes the tree it is given
-        candidates = _published_candidates(pm, tz)
-        doc = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            date_extraction_params={"extensive_search": False, "original_date": True,
-                                    "outputformat": _HTMLDATE_FORMAT},
-        )
-        if doc is None:  # trafilatura drops the whole page when its metadata step fails (a bad date...)
-            doc = trafilatura.bare_extraction(trafilatura.load_html(html), url=url, with_metadata=False,
-                                              include_comments=False, include_tables=True)
-            if doc is not None:
-                log.info("extract: %s: trafilatura's metadata failed, text taken without it", url)
+        pm = _read_page(tree, url)
+        best = _best_published(_published_candidates(pm, tz))
+        if best is None or not best.has_time:
+            found = _htmldate(tree, url, tz, extensive=False)
+            if found is None and best is None:  # nothing else: htmldate's extensive search
+                found = _htmldate(tree, url, tz, extensive=True)
+            if found is not None and (best is None or (found.has_time and found.value.date() == best.value.date())):
+                best = found  # htmldate gives a time of day to a structured date of the same day
+        site_name = _site_name(pm)
+        site_keys = _site_keys(pm, url, site_name)
+        title = _title(pm, site_keys, pm.h1s[0] if pm.h1s else None)
+        authors = _authors(pm, site_keys, lambda: extract_author(tree))
+        canonical = _canonical(pm, tree, url)
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=True,
+                                          include_tables=True)
     except Exception as exc:  # trafilatura raises assorted errors on hostile markup
         return Dropped("extract", "extraction_error", f"{type(exc).__name__}: {exc}")
     text = (doc.text or "").strip() if doc else ""
     if len(text) < min_chars:
         return Dropped("extract", "no_text", f"no article text found ({len(text)} characters)")
-    best = _best_published(candidates)
-    if best is None or not best.has_time:
-        found = _from_htmldate(doc.date, tz)
-        if found is None and best is None:  # nothing else: htmldate's extensive search
-            found = _htmldate(html, url, tz, extensive=True)
-        if found is not None and (best is None or (found.has_time and found.value.date() == best.value.date())):
-            best = found  # htmldate gives a time of day to a structured date of the same day
-    site_keys = _site_keys(pm, url, doc.sitename)
-    description = (doc.description or "").strip()
     lang_match = _HTML_LANG.search(html[:4096])
     return Extracted(
-        title=_title(pm, site_keys, doc.title),
+        title=title,
         text=unicodedata.normalize("NFC", text),
-        lead=unicodedata.normalize("NFC", description),
-        authors=[unicodedata.normalize("NFC", a) for a in _authors(pm, site_keys, doc.author)],
+        lead=unicodedata.normalize("NFC", _description(pm)),
+        authors=[unicodedata.normalize("NFC", a) for a in authors],
         published_at=best.value.astimezone(UTC) if best else None,
-        site_name=(doc.sitename or "").strip() or None,
-        canonical_url=doc.url or None,
+        site_name=site_name,
+        canonical_url=canonical,
         html_lang=lang_match.group(1).lower() if lang_match else None,
         published_has_time=bool(best and best.has_time),
         date_source=best.origin if best else None,
