@@ -459,10 +459,11 @@ class ElasticsearchBackend:
         after, seen = None, 0
         while seen < offset:
             size = min(1000, offset - seen)
-            body: dict[str, Any] = {"query": es_query, "sort": sort, "size": size, "_source": False}
+            body: dict[str, Any] = {"query": es_query, "sort": sort, "size": size, "_source": False,
+                                    "timeout": f"{self.time_limit_ms}ms"}
             if after is not None:
                 body["search_after"] = after
-            hits = self.client.search(index=self.prefix, body=body)["hits"]["hits"]
+            hits = self._reader().search(index=self.prefix, body=body)["hits"]["hits"]
             if not hits:
                 return None
             after = hits[-1]["sort"]
