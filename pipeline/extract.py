@@ -294,7 +294,8 @@ def _load_json(text: str) -> object:
         decoder = json.JSONDecoder(strict=False)
         obj, _ = decoder.raw_decode(text)
         return obj
-    except ValueError:
+    except ValueError as exc:
+        log.debug("extract: a JSON-LD block is not JSON, skipped (%s)", exc)
         return None
 
 
