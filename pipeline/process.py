@@ -188,9 +188,10 @@ class Pipeline:
         hints = page.hints or LinkHints()
         url = resolve_canonical(page.url, extracted.canonical_url)
         published, date_source = extracted.published_at, extracted.date_source
-        if hints.published and (published is None or (not extracted.published_has_time and _same_day(
-                published, hints.published, ZoneInfo(zone)))):
-            # the listing's timestamp is more precise than a page's bare date
+        guessed = not extracted.published_has_time or date_source == "htmldate"
+        if hints.published and (published is None or (guessed and _same_day(published, hints.published,
+                                                                             ZoneInfo(zone)))):
+            # the listing's timestamp is more precise than a page's bare date or htmldate's guess of the same day
             published = hints.published
             date_source = {"rss": "feed", "sitemap": "sitemap"}.get(source.kind, source.kind) if source else "feed"
         domain = _domain(url)

@@ -187,3 +187,14 @@ def test_hpmon_show_says_where_the_time_came_from(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["show", outcome.article.id])
     assert result.exit_code == 0, result.output
     assert "2026-11-20T13:15:00+07:00 (from json-ld)" in result.output
+
+
+def test_a_feed_time_refines_an_htmldate_guess_of_the_same_day_but_not_a_structured_time(pipeline):
+    hints = LinkHints(published=datetime(2026, 11, 20, 2, 30, tzinfo=UTC))
+    guessed = page()  # only the URL carries the date: htmldate
+    outcome = pipeline.process_page(_fetched("berlin", "https://zeitung.example.de/2026/11/20/c.html", guessed, hints))
+    assert outcome.article.published_at == hints.published and outcome.article.reasons["published"]["source"] == "feed"
+    stated = page('<meta property="article:published_time" content="2026-11-20T09:00:00+01:00">')
+    outcome = pipeline.process_page(_fetched("berlin", "https://zeitung.example.de/d.html", stated, hints))
+    assert outcome.article.published_at == datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    assert outcome.article.reasons["published"]["source"] == "meta:article:published_time"
