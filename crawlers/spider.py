@@ -8,6 +8,7 @@ pipeline as a ``FetchedPage``. Every failure is recorded with a reason and count
 
 from __future__ import annotations
 
+import errno
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -319,11 +320,18 @@ class SourcesSpider(scrapy.Spider):
             self.link_feeds[response.meta["link"]] = response.meta["feed"]
         fetched_at = datetime.now(UTC)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
-        warc_file, offset = self.archive.write_response(
-            response.url, response.status, _reason_phrase(response.status), headers, response.body, fetched_at,
-            request_method=response.request.method if response.request else None,
-            request_headers=response.request.headers if response.request else None,
-        )
+        try:
+            warc_file, offset = self.archive.write_response(
+                response.url, response.status, _reason_phrase(response.status), headers, response.body, fetched_at,
+                request_method=response.request.method if response.request else None,
+                request_headers=response.request.headers if response.request else None,
+            )
+        except OSError as exc:  # a full disk is our own failure, not the page's: retried on a later run
+            reason = "disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "warc_error"
+            detail = f"{'disk full' if reason == 'disk_full' else 'cannot write'} at {self.archive.path}: {exc}"
+            self._fail(source, response.url, reason, detail, listing=False)
+            self.retry_later(source.id, response.meta["link"], response.meta.get("feed"), f"{reason}: {detail}")
+            return
         yield FetchedPage(
             source_id=source.id,
             url=response.url,

@@ -27,7 +27,37 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _disk_full_at(exc: BaseException, ctx: click.Context) -> str | None:
+    """Where the disk is full, when the exception says so (the OS's ENOSPC or EDQUOT, or SQLite's
+    "database or disk is full"), else None."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = exc.filename
+    elif isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        where = None
+    else:
+        return None
+    settings = (ctx.obj or {}).get("settings")
+    return str(where or (settings.home if settings else "the data directory"))
+
+
+class _Commands(click.Group):
+    """The command group: a full disk is said in one line ("disk full at PATH", exit 1), never
+    with a traceback, whichever command hit it."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            where = _disk_full_at(exc, ctx)
+            if where is None:
+                raise
+            raise click.ClickException(f"disk full at {where}: free some space and run it again") from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(path_type=Path), help="Data directory (default ./data or $HPMON_HOME).")
 @click.option("--sources-file", type=click.Path(path_type=Path, exists=True), help="Source registry to use.")
 @click.version_option(__version__, prog_name="hpmon")

@@ -138,7 +138,10 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
                   max_age_days=settings.max_age_days)
     with progress or nullcontext():
         process.start()
-    archive.close()
+    try:
+        archive.close()
+    except OSError as exc:  # a full disk at the very end: what was indexed stays, the summary still comes
+        logger.error("disk full at %s: the WARC could not be closed cleanly: %s", archive.path, exc)
     if new_articles:  # alerts go out minutes after the articles are crawled
         from hpmon.commands.alerts import process_new_articles
 

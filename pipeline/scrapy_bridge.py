@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
 from crawlers.items import FetchedPage
 from pipeline.outcome import Dropped
@@ -12,7 +14,14 @@ logger = logging.getLogger(__name__)
 
 # Drop reasons that are our own failure, not the page's (a bug in a stage, the engine or the disk
 # refusing the write): the page is retried later and never counts as an attempt at it
-OWN_FAILURES = frozenset({"internal_error", "index_error"})
+OWN_FAILURES = frozenset({"internal_error", "index_error", "disk_full"})
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether the exception says the disk (or the quota) is full, from the OS or from SQLite."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
 
 
 class ProcessPages:
@@ -38,8 +47,13 @@ class ProcessPages:
                 spider.archive.sync()
             outcome = spider.processor.index(analysis)
         except Exception as exc:  # a bug in a stage must not stop the crawl; it is logged and counted
-            logger.exception("processing %s failed", item.url, extra={"source": item.source_id, "url": item.url})
-            outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
+            if disk_full(exc):
+                logger.error("disk full while processing %s: %s", item.url, exc,
+                             extra={"source": item.source_id, "url": item.url})
+                outcome = Dropped("pipeline", "disk_full", f"{type(exc).__name__}: {exc}")
+            else:
+                logger.exception("processing %s failed", item.url, extra={"source": item.source_id, "url": item.url})
+                outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
         if isinstance(outcome, Indexed):
             logger.info("indexed %s", item.url, extra={"source": item.source_id, "article_id": outcome.article.id,
                                                        "url": item.url})

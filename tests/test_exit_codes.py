@@ -9,6 +9,7 @@ import io
 import socket
 import time
 
+import pytest
 import yaml
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -96,3 +97,30 @@ def test_ingest_exits_3_when_an_input_failed_and_reads_past_a_bad_warc_record(tm
 
     again = hpmon.run("ingest", str(good), timeout=300)  # nothing failed: exit 0
     assert again.returncode == 0
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path):
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        with (disk / "filler").open("wb", buffering=0) as fh:
+            try:
+                while True:
+                    fh.write(b"\0" * 4096)
+            except OSError:
+                pass
+        home = disk / "home"
+        hpmon = make_hpmon(home)
+        page = SITE / KEPT[0].lstrip("/")
+        result = hpmon.run("ingest", str(page), check=False, timeout=120)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert lines[-1].startswith("Error: disk full at "), result.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -88,7 +88,7 @@ def test_a_full_index_disk_keeps_the_feed_unvalidated_and_retries_the_links_late
 
     news_site.reset_requests()
     first = hpmon.json("crawl", check=False)[0]
-    assert first["relevant"] == 0 and first["failures"].get("internal_error", 0) >= 1, first
+    assert first["relevant"] == 0 and first["failures"].get("disk_full", 0) >= 1, first
     seen = _seen(state_path)
     failed = {u: r for u, r in seen.items() if r[4] == "failed"}
     assert failed, seen
@@ -114,7 +114,7 @@ def test_a_full_index_disk_keeps_the_feed_unvalidated_and_retries_the_links_late
                      ((datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),))
     conn.close()
     third = hpmon.json("crawl")[0]
-    assert third["relevant"] >= 1 and not third["failures"].get("internal_error"), third
+    assert third["relevant"] >= 1 and not third["failures"].get("disk_full"), third
     after = _seen(state_path)
     assert all(after[u][4] in ("indexed", "duplicate", "dropped") and after[u][1] == 1 for u in failed), after
     backend = SqliteBackend(home / "index.sqlite")
@@ -162,3 +162,40 @@ def test_a_state_file_from_before_gets_the_new_columns(tmp_path):
     state.defer("https://e.org/x", "s", "pipeline/internal_error")
     assert state.waiting("https://e.org/x")
     state.close()
+
+
+def _backoff_passed(state_path: Path) -> None:
+    """Time passes: every backoff is over."""
+    conn = sqlite3.connect(state_path)
+    with conn:
+        conn.execute("UPDATE seen SET retry_at = ? WHERE retry_at IS NOT NULL",
+                     ((datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),))
+    conn.close()
+
+
+def test_a_full_warc_disk_loses_no_page_and_says_disk_full(news_site, tmp_path, full_disk):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "warc").symlink_to(full_disk)
+    _fill(full_disk, slack=0)
+    hpmon = make_hpmon(home, _feed_source(news_site.base_url, tmp_path / "sources.yaml"))
+    state_path = home / "crawl.sqlite"
+
+    first = hpmon.run("crawl", "--json", check=False)
+    assert first.returncode == 0, first.stderr[-3000:]  # no traceback: a state, not a crash
+    row = yaml.safe_load(first.stdout)[0]
+    assert row["relevant"] == 0 and row["failures"].get("disk_full", 0) == row["fetched"] > 0, row
+    assert "Traceback" not in first.stderr
+    failed = {u: r for u, r in _seen(state_path).items() if r[4] == "failed"}
+    assert len(failed) == row["fetched"]
+    assert all(r[:3] == (0, 0, 1) for r in failed.values())  # not an attempt at the page: retried later
+    conn = sqlite3.connect(state_path)
+    reasons = [r[0] for r in conn.execute("SELECT reason FROM seen WHERE outcome = 'failed'")]
+    conn.close()
+    assert all(r.startswith("disk_full: disk full at ") for r in reasons), reasons
+
+    (full_disk / "filler").unlink()
+    _backoff_passed(state_path)
+    second = hpmon.json("crawl")[0]
+    assert second["relevant"] >= 1 and not second["failures"], second
+    assert all(_seen(state_path)[u][4] in ("indexed", "duplicate", "dropped") for u in failed)
