@@ -31,6 +31,10 @@ def test_a_label_name_finds_the_labelled_articles_and_says_so(client_for):
     assert {"en-sea", "zh-sea", "reasoned"} <= set(found)  # labelled sovereignty, the words are not there
     assert "Cũng tìm" in page and "bài thuộc chủ đề «Chủ quyền biển đảo, biên giới»" in page
     assert "bài có chủ đề nhạy cảm «Chủ quyền lãnh thổ»" in page
+    # each article listed through a label says which one, as the snippet cannot show a matched word
+    hit = re.search(r'href="/articles/en-sea".*?</li>', page, re.S).group(0)
+    assert "Có trong kết quả vì là bài thuộc chủ đề «Chủ quyền biển đảo, biên giới»." in hit
+    assert page.count('class="via small muted"') == len([i for i in found if i in ("en-sea", "zh-sea", "reasoned")])
 
 
 def test_a_city_name_finds_every_spelling_and_quotes_switch_it_off(client_for):

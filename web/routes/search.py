@@ -53,6 +53,23 @@ def _expansion_lines(request: Request, form: SearchForm, expansions: tuple[Expan
     return lines
 
 
+def _matched_by_label(request: Request, result, labels) -> dict[str, str]:
+    """For each hit found only through a label the query names (no word of it in the snippet), the
+    sentence saying which label, so the analyst sees why it is listed."""
+    ctx = request.app.state.ctx
+    lang = request.state.lang
+    kinds = {"topic": ("topics", "search.also_topic"), "theme": ("themes", "search.also_theme")}
+    out: dict[str, str] = {}
+    for hit in result.hits if result else []:
+        if hit.snippet.spans:
+            continue
+        carried = [ctx.catalogues.gettext(lang, kinds[f][1], name=ctx.taxonomy.name(kinds[f][0], v, lang))
+                   for f, v in labels if f in kinds and v in hit.article.facet_values(f)]
+        if carried:
+            out[hit.article.id] = ctx.catalogues.gettext(lang, "search.via_label", labels=", ".join(carried))
+    return out
+
+
 def _bar_link(form: SearchForm, interval: str):
     """The URL a histogram bar leads to: this search narrowed to the bar's day (or month)."""
     def link(key: str) -> str:
@@ -87,11 +104,13 @@ def search_page(request: Request) -> Response:
     result = None
     chart = None
     expansions: list[dict] = []
+    via_label: dict[str, str] = {}
     partial_keys: list[str] = []
     try:
         query = _query(request, form, facets=True)
         expansions = _expansion_lines(request, form, query.parsed.expansions)
         result = ctx.backend.search(query)
+        via_label = _matched_by_label(request, result, [lb for c in query.parsed.must for lb in c.labels])
         if result.timed_out:
             partial_keys.append("search.partial")
         counts = ctx.backend.histogram(query, interval="day", timezone=ctx.timezone)
@@ -116,7 +135,7 @@ def search_page(request: Request) -> Response:
     base_params = form.params(with_page=False)
     return render(
         request, "search.html", form=form, result=result, chart=chart, error_keys=error_keys,
-        expansions=expansions, partial_keys=partial_keys,
+        expansions=expansions, partial_keys=partial_keys, via_label=via_label,
         groups=_facet_groups(form, result.facets if result else {}), total=total, pages=pages,
         page_links=_page_links(form, pages), query_string=urlencode(base_params),
         saved=ctx.saved.for_user(user.id), today=date.today().isoformat(),
