@@ -182,6 +182,14 @@ class Thesaurus:
         self.add_entity(country)
         self.add_words(t for items in (watch.get("country_names") or {}).values() for t, _ in _terms(items))
         self.add_words(t for t, _ in _terms(raw.get("places")))
+        # places written in several languages: entries sharing an `entity` key are one entity
+        # (e.g. `entity: cat_ba` on "Cát Bà", "吉婆", "カットバ島" and "깟바")
+        entities: dict[str, list[tuple[str, bool]]] = {}
+        for item in raw.get("places") or []:
+            if isinstance(item, dict) and item.get("term") and item.get("entity"):
+                entities.setdefault(str(item["entity"]), []).append((str(item["term"]), item.get("match") == "prefix"))
+        for names in entities.values():
+            self.add_entity(names)
 
 
 @lru_cache(maxsize=4)

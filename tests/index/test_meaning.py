@@ -178,6 +178,8 @@ def test_the_configuration_gives_the_city_country_and_label_expansions():
     assert "Hanoi" not in th.lookup("vietnam")[0]
     for words in ("chủ quyền", "Chu Quyen", "sovereignty", "主权"):
         assert {("topic", "sovereignty"), ("theme", "sovereignty")} <= set(th.lookup(words)[2]), words
+    assert {"吉婆", "カットバ島", "깟바"} <= set(th.lookup("cat ba")[0])  # places sharing an `entity`
+    assert "白龙尾岛" in th.lookup("Bạch Long Vĩ")[0]
     assert th.lookup("du lịch")[2] == (("topic", "tourism_culture"),)  # one part of a label's name
     assert th.lookup("khác")[2] == ()  # the catch-all label is not named by a common word
     assert th.segment(["hải", "phòng", "đồ", "sơn"]) == ["hải phòng", "đồ sơn"]
@@ -230,3 +232,20 @@ def test_the_users_own_words_rank_before_other_spellings_and_labels(loaded, text
     assert set(order[:len(own)]) == own
     if "chủ quyền" in text:
         assert set(order[-2:]) == {"en-sov-label", "vi-sov-label"}  # the labels last
+
+
+def test_places_sharing_an_entity_key_are_one_entity(tmp_path):
+    city = tmp_path / "city.yaml"
+    city.write_text("""
+id: somecity
+names: [{term: "Hải Phòng", lang: vi}, {term: "Haiphong", lang: en}]
+places:
+  - {term: "Cát Bà", kind: island, entity: cat_ba}
+  - {term: "吉婆", kind: island, entity: cat_ba}
+  - {term: "カットバ島", kind: island, entity: cat_ba}
+  - {term: "Đồ Sơn", kind: beach}
+""", encoding="utf-8")
+    th = Thesaurus.from_config(city=city)
+    assert set(th.lookup("cat ba")[0]) == {"吉婆", "カットバ島"}
+    assert th.lookup("đồ sơn")[0] == ()  # a place of its own: no other names
+    assert th.segment(["đồ", "sơn", "cát", "bà"]) == ["đồ sơn", "cát bà"]
