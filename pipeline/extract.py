@@ -568,6 +568,16 @@ def _person_names(value: object, by_id: dict[str, dict]) -> list[tuple[str, bool
     return out
 
 
+_NAME_PARTICLES = frozenset({"de", "da", "di", "du", "del", "della", "der", "den", "van", "von", "zu", "le", "la",
+                             "les", "bin", "binti", "al", "el", "y", "e", "dos", "das", "do"})
+
+
+def _lower_words(name: str) -> list[str]:
+    """Lower-case words that are not name particles ("von", "de", "van"...): a by-line found in
+    the body with such words is a phrase ("Un documentaire de X"), not a name."""
+    return [w for w in name.split() if w[:1].islower() and w.casefold() not in _NAME_PARTICLES]
+
+
 def _looks_like_name(name: str) -> bool:
     if not name or len(name) > 60 or _NOT_A_NAME.match(name) or _PHOTO_CREDIT.match(name) or _SOCIAL.match(name):
         return False
@@ -631,7 +641,7 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | No
     if not publisher_only and any(sources):
         return []  # the page's author fields hold no name: trafilatura's reading of the same fields is no better
     names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys)
-             if (len(n.split()) >= 2 or _CJK.search(n)) and not _is_site(n, site_keys)]
+             if (_CJK.search(n) or (len(n.split()) >= 2 and not _lower_words(n))) and not _is_site(n, site_keys)]
     return names or publisher_only  # the publisher, when the page names it as the author and no one else
 
 

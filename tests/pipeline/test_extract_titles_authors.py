@@ -166,3 +166,8 @@ def test_by_line_details(byline, expected):
 
 def test_a_social_network_is_not_an_author():
     assert extract(page('<meta name="author" content="Facebook.com">')).authors == []
+
+
+def test_a_body_by_line_that_is_a_phrase_is_not_an_author():
+    assert extract(page(byline='<p class="author">Un documentaire de Claire Dubois</p>')).authors == []
+    assert extract(page(byline='<p class="author">Maria de la Cruz</p>')).authors == ["Maria de la Cruz"]
