@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from index.article import FACET_FIELDS, Article
@@ -64,8 +64,18 @@ _BM25 = "bm25(articles_fts, 4.0, 2.0, 1.0, 0.2)"
 _DATE_WALK_MIN_HITS = 500
 
 
+def _bucket(local: datetime, interval: str) -> str:
+    """The histogram bucket of a moment (as Elasticsearch's calendar intervals): its first day, ISO."""
+    if interval == "year":
+        return date(local.year, 1, 1).isoformat()
+    if interval == "month":
+        return date(local.year, local.month, 1).isoformat()
+    return local.date().isoformat()
+
+
 def _iso(dt) -> str | None:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if dt else None
+    """UTC ``YYYY-MM-DDTHH:MM:SS`` (four-digit year even before 1000, so the text sorts as dates)."""
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") if dt else None
 
 
 def fts_phrase(phrase: str, *, prefix: bool = False) -> str | None:
@@ -318,7 +328,7 @@ class SqliteBackend:
         return SearchResult(total=total, hits=hits, facets=facets, timed_out=timed_out)
 
     def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> Histogram:
-        """Article counts per calendar day (``day``) or month (``month``) of their date, in
+        """Article counts per calendar day (``day``), month (``month``) or year (``year``) of their date, in
         ``timezone``, for the query's hits. Under the backend's time limit: past it the counts so
         far come back with ``timed_out`` set."""
         from zoneinfo import ZoneInfo
@@ -339,8 +349,12 @@ class SqliteBackend:
                     for (value,) in rows:
                         if not value:
                             continue
-                        local = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(tz)
-                        key = local.strftime("%Y-%m-01" if interval == "month" else "%Y-%m-%d")
+                        moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
+                        try:
+                            local = moment.astimezone(tz)
+                        except OverflowError:  # the last hours of year 9999, east of UTC
+                            local = moment
+                        key = _bucket(local, interval)
                         counts[key] = counts.get(key, 0) + 1
             except sqlite3.OperationalError as exc:
                 if "interrupted" not in str(exc):

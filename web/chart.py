@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 600, 120, 18, 6
 MAX_DAYS_AS_DAYS = 120  # a longer span is drawn per month
 MAX_BAR_WIDTH = 40
+MAX_MONTHS_AS_MONTHS = 120  # a longer span is drawn per year
 
 
 def fill_days(counts: list[tuple[str, int]], interval: str) -> list[tuple[str, int]]:
@@ -19,22 +20,34 @@ def fill_days(counts: list[tuple[str, int]], interval: str) -> list[tuple[str, i
     known = dict(counts)
     first, last = date.fromisoformat(counts[0][0]), date.fromisoformat(counts[-1][0])
     out: list[tuple[str, int]] = []
-    current = first
-    while current <= last:
+    current: date | None = first
+    while current is not None and current <= last:
         key = current.isoformat()
         out.append((key, known.get(key, 0)))
-        if interval == "month":
-            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-        else:
-            current += timedelta(days=1)
+        current = next_bucket(current, interval)
     return out
 
 
+def next_bucket(day: date, interval: str) -> date | None:
+    """The first day of the next day (or month) bucket; None after the last representable date."""
+    try:
+        if interval == "year":
+            return date(day.year + 1, 1, 1)
+        if interval == "month":
+            return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return day + timedelta(days=1)
+    except (OverflowError, ValueError):
+        return None
+
+
 def choose_interval(counts: list[tuple[str, int]]) -> str:
-    """``day`` unless the span is long, then ``month``."""
+    """``day`` unless the span is long, then ``month``; ``year`` when even months would be too many
+    bars (a crawled page dated 0001 or 9999 must not draw thousands)."""
     if len(counts) < 2:
         return "day"
     span = date.fromisoformat(counts[-1][0]) - date.fromisoformat(counts[0][0])
+    if span.days > MAX_MONTHS_AS_MONTHS * 31:
+        return "year"
     return "month" if span.days > MAX_DAYS_AS_DAYS else "day"
 
 

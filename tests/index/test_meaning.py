@@ -249,3 +249,24 @@ places:
     assert set(th.lookup("cat ba")[0]) == {"吉婆", "カットバ島"}
     assert th.lookup("đồ sơn")[0] == ()  # a place of its own: no other names
     assert th.segment(["đồ", "sơn", "cát", "bà"]) == ["đồ sơn", "cát bà"]
+
+
+@pytest.mark.parametrize("interval,expected", [("month", [("2026-11-01", 15)]), ("year", [("2026-01-01", 15)])])
+def test_histogram_by_month_and_year(loaded, interval, expected):
+    assert list(loaded.histogram(SearchQuery(), interval=interval, timezone="Asia/Ho_Chi_Minh")) == expected
+
+
+def test_dates_at_the_ends_of_the_calendar_are_filed_and_counted(empty_backend):
+    """A crawled page may claim any date; the index files it in order and counts it in the chart."""
+    odd = [Article(id=f"odd-{y}", url=f"https://news.example/odd/{y}", source_id="src-odd", title="Bản tin",
+                   text="Ngày lạ.", language="vi", published_at=when)
+           for y, when in ((1, datetime(1, 1, 2, tzinfo=UTC)), (2026, datetime(2026, 11, 1, tzinfo=UTC)),
+                           (9999, datetime(9999, 12, 31, tzinfo=UTC)))]
+    assert empty_backend.upsert(odd).errors == {}
+    empty_backend.refresh()
+    newest_first = [h.article.id for h in empty_backend.search(SearchQuery(sort="date")).hits]
+    assert newest_first == ["odd-9999", "odd-2026", "odd-1"]
+    years = empty_backend.histogram(SearchQuery(), interval="year", timezone="Asia/Ho_Chi_Minh")
+    assert list(years) == [("0001-01-01", 1), ("2026-01-01", 1), ("9999-01-01", 1)]
+    since = empty_backend.search(SearchQuery(since=datetime(9000, 1, 1, tzinfo=UTC)))
+    assert [h.article.id for h in since.hits] == ["odd-9999"]

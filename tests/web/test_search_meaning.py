@@ -125,3 +125,32 @@ def test_the_time_limit_is_a_setting_both_entry_points_pass_on(settings):
     assert app.state.ctx.backend.time_limit_ms == 123
     app.state.ctx.close()
     app.state.ctx.backend.close()
+
+
+def test_articles_dated_at_the_ends_of_the_calendar_draw_a_yearly_chart(settings):
+    """A crawled page may claim any date: 0001 or 9999 must neither crash the page nor draw a bar per
+    month of eight thousand years."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    backend = SqliteBackend(settings.index_path)
+    backend.upsert([Article(id=f"odd-{year}", url=f"https://news.example/odd/{year}", source_id="src-odd",
+                            title="Bản tin lạ", text="Ngày đăng bất thường.", language="vi",
+                            published_at=datetime(year, 12 if year > 1 else 1, 31 if year > 1 else 2, tzinfo=UTC))
+                    for year in (1, 2026, 9999)])
+    app = create_app(settings, backend, password_hasher=cheap_hasher())
+    client = TestClient(app)
+    assert login(client, "viewer").status_code == 303
+    page = client.get("/search", params={"source": "src-odd"})
+    assert page.status_code == 200
+    svg = re.search(r'<svg class="chart".*?</svg>', page.text, re.S).group(0)
+    assert svg.count('class="bar"') <= 9_999  # one bar per year, not one per month of 8,000 years
+    links = [htmllib.unescape(h) for h in re.findall(r'<a href="([^"]+)" class="bar-link"', svg)]
+    assert len(links) == 3
+    last = parse_qs(urlsplit(links[-1]).query)
+    assert last["since"] == ["9999-01-01"] and last["until"] == ["9999-12-31"]
+    assert client.get(links[-1]).status_code == 200
+    client.close()
+    app.state.ctx.close()
+    backend.close()

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from index.query import Expansion, QuerySyntaxError, SearchQuery
 from index.thesaurus import Thesaurus
-from web.chart import choose_interval, fill_days, volume_svg
+from web.chart import choose_interval, fill_days, next_bucket, volume_svg
 from web.export import csv_lines, jsonl_lines
 from web.guard import page
 from web.params import RecordId
@@ -71,11 +71,11 @@ def _matched_by_label(request: Request, result, labels) -> dict[str, str]:
 
 
 def _bar_link(form: SearchForm, interval: str):
-    """The URL a histogram bar leads to: this search narrowed to the bar's day (or month)."""
+    """The URL a histogram bar leads to: this search narrowed to the bar's day (month, year)."""
     def link(key: str) -> str:
         first = date.fromisoformat(key)
-        last = first if interval != "month" else (first.replace(day=28) + timedelta(days=4)).replace(day=1) \
-            - timedelta(days=1)
+        following = next_bucket(first, interval)
+        last = following - timedelta(days=1) if following else date.max
         params = [p for p in form.params(with_page=False) if p[0] not in ("since", "until")]
         return "/search?" + urlencode([*params, ("since", first.isoformat()), ("until", last.isoformat())])
     return link
@@ -114,9 +114,10 @@ def search_page(request: Request) -> Response:
         if result.timed_out:
             partial_keys.append("search.partial")
         counts = ctx.backend.histogram(query, interval="day", timezone=ctx.timezone)
-        interval = choose_interval(counts)
-        if interval == "month" and not getattr(counts, "timed_out", False):
-            counts = ctx.backend.histogram(query, interval="month", timezone=ctx.timezone)
+        # a partial day histogram is drawn per day (its keys are days), not asked again per month
+        interval = "day" if getattr(counts, "timed_out", False) else choose_interval(counts)
+        if interval != "day":
+            counts = ctx.backend.histogram(query, interval=interval, timezone=ctx.timezone)
         if getattr(counts, "timed_out", False):
             partial_keys.append("search.chart_partial")
         t = ctx.catalogues.gettext
