@@ -260,6 +260,7 @@ class _PageMeta:
     title: str = ""
     h1s: list[str] = field(default_factory=list)
     rel_authors: list[str] = field(default_factory=list)
+    signoff: str | None = None  # the article's closing by-line (a right-aligned bold paragraph)
 
 
 def _ld_types(obj: dict) -> set[str]:
@@ -341,6 +342,13 @@ def _read_page(tree, url: str | None) -> _PageMeta:
     title = tree.find(".//title")
     pm.title = _text_of(title) if title is not None else ""
     pm.h1s = [t for t in (_text_of(h) for h in tree.iter("h1")) if t][:5]
+    # a closing paragraph, right-aligned, all bold: the by-line of Vietnamese (and other) papers
+    for el in tree.xpath("//p[contains(translate(@style, ' ', ''), 'text-align:right') or @align='right']"
+                         "[strong or b]"):
+        bold = " ".join(_text_of(b) for b in el if b.tag in ("strong", "b"))
+        text = _text_of(el)
+        if text and text == bold and len(text.split()) <= 6 and not _SOURCE_CREDIT.match(text):
+            pm.signoff = text
     for el in tree.xpath('//a[@rel="author"] | //link[@rel="author"][@title]'):
         name = el.get("title") if el.tag == "link" else _text_of(el)
         if name:
@@ -417,6 +425,8 @@ def _from_htmldate(value: str | None, tz: ZoneInfo) -> _When | None:
 # --- titles -----------------------------------------------------------------------------------
 
 _SPACE = re.compile(r"\s+")
+# "Theo Reuters", "Nguồn: TTXVN", "(Ảnh: ...)": a credit to a source or photographer, not a by-line
+_SOURCE_CREDIT = re.compile(r"^\(?\s*(?:theo|nguồn|ảnh|photo|foto|source|quelle|fuente)\b", re.I)
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # Separators between a headline and a site or section name.
 _CJK_CHAR = "\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef"
@@ -632,6 +642,7 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | No
         if pm.meta.get(key):
             sources.append(pm.meta[key])
     sources.append(pm.rel_authors)
+    sources.append([pm.signoff] if pm.signoff else [])
     publisher_only: list[str] = []
     for raw in sources:
         names = _usable(raw, site_keys)

@@ -171,3 +171,12 @@ def test_a_social_network_is_not_an_author():
 def test_a_body_by_line_that_is_a_phrase_is_not_an_author():
     assert extract(page(byline='<p class="author">Un documentaire de Claire Dubois</p>')).authors == []
     assert extract(page(byline='<p class="author">Maria de la Cruz</p>')).authors == ["Maria de la Cruz"]
+
+
+def test_a_closing_bold_right_aligned_by_line():
+    signoff = '<p style="text-align: right;"><strong>Lê Phương</strong></p>'
+    head = '<meta name="author" content="Báo Thử"><meta property="og:site_name" content="Báo Thử">'
+    html = page(head).replace("</article>", signoff + "</article>")
+    assert extract(html).authors == ["Lê Phương"]
+    credit = page(head).replace("</article>", '<p style="text-align:right"><strong>Theo Reuters</strong></p></article>')
+    assert extract(credit).authors == ["Báo Thử"]  # a source credit is not a by-line: the publisher stays
