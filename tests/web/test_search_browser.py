@@ -40,6 +40,13 @@ def test_search_by_meaning_and_the_clickable_histogram(server, browser, width): 
     assert page.input_value("#q") == '"hai phong"'
     assert page.locator(".expansions").count() == 0 and _total(page) < expanded
 
+    page.fill("#q", "chủ quyền")
+    page.press("#q", "Enter")
+    page.wait_for_load_state("networkidle")
+    assert "bài thuộc chủ đề «Chủ quyền biển đảo, biên giới»" in page.text_content(".expansions")
+    assert page.locator("li.hit p.via").count() >= 2  # en-sea and zh-sea say why they are listed
+    page.screenshot(path=str(SHOTS / f"search-label-{width}.png"), full_page=True)
+
     page.fill("#q", "port")
     page.press("#q", "Enter")
     page.wait_for_load_state("networkidle")
