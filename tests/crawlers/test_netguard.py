@@ -85,7 +85,7 @@ def crawl(tmp_path_factory):
         "/moved.html": (301, {"Location": f"http://localhost:{other.port}/private/article.html"}, b""),
         "/sitemap-index.xml": (200, {"Content-Type": "application/xml"}, _index(
             f"http://127.0.0.1:{internal.port}/internal/sitemap.xml",
-            f"http://[::ffff:127.0.0.1]:{news.port}/sitemap-index.xml")),
+            f"http://[::ffff:127.0.0.1]:{news.port}/sitemap-index.xml", "file:///etc/hostname")),
         "/bomb.xml.gz": (200, {"Content-Type": "application/x-gzip"}, gzip_bomb(payload=sitemap)),
         "/bomb-encoded.xml": (200, {"Content-Type": "application/xml", "Content-Encoding": "gzip"},
                               gzip_bomb(payload=sitemap)),
@@ -126,8 +126,9 @@ def test_redirect_hops_to_internal_addresses_are_refused_with_a_reason(crawl):
 
 
 def test_sitemap_index_children_may_not_point_inside(crawl):
+    """Not to an internal address, another spelling of an allowed one, or a local file."""
     rows, failures, _, news, internal, _, _ = crawl
-    assert rows["index"]["failures"] == {"blocked_address": 2}, rows["index"]
+    assert rows["index"]["failures"] == {"blocked_address": 2, "blocked_scheme": 1}, rows["index"]
     details = [reason for source, _, reason in failures if source == "index"]
     assert any("::ffff:127.0.0.1 is loopback" in d for d in details), details
     assert internal.paths == [] and news.paths.count("/sitemap-index.xml") == 1
