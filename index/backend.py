@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from index.article import Article
-from index.query import SearchQuery, SearchResult
+from index.query import Histogram, SearchQuery, SearchResult
 
 
 @dataclass
@@ -32,13 +32,15 @@ class Backend(Protocol):
         """The earliest stored article with that exact text, or None (exact-duplicate detection)."""
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Hits for the query with filters, paging, snippets and (on request) facet counts."""
+        """Hits for the query with filters, paging, snippets and (on request) facet counts, under the
+        backend's time limit (``SearchResult.timed_out`` when the counts are partial)."""
 
     def count(self) -> int:
         """How many articles are stored."""
 
-    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> list[tuple[str, int]]:
-        """Hit counts per calendar day or month (``interval``) in ``timezone``, oldest first."""
+    def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> Histogram:
+        """Hit counts per calendar day, month or year (``interval``) in ``timezone``, oldest first: a
+        list of (first day, count) whose ``timed_out`` says the time limit cut the counts short."""
 
     def refresh(self) -> None:
         """Make every write visible to search."""
