@@ -85,8 +85,10 @@ class LoginThrottle:
     prolong the wait); one that comes after it is checked, so a correct password always gets in
     once the wait is over. A pair that logged in successfully within ``known_pair_for`` is not
     held by its address's counter (a user who logged in from an office's NAT before is not
-    delayed by another machine behind it). Counters are forgotten ``forget_after`` seconds after
-    their last failure."""
+    delayed by another machine behind it). A browser that logged in as the user before and
+    shows its device cookie (:func:`device_token`) is counted on a counter of its own instead of
+    the pair's and the address's: whoever guesses at that user from the same address cannot
+    delay it. Counters are forgotten ``forget_after`` seconds after their last failure."""
 
     free_per_pair: int = 5
     free_per_address: int = 20
@@ -282,16 +284,17 @@ class UserStore:
 
     # -- login -------------------------------------------------------------------------------
 
-    def login(self, username: str, password: str, ip: str) -> LoginResult:
+    def login(self, username: str, password: str, ip: str, *, device: str | None = None) -> LoginResult:
         """One login attempt from address ``ip``. Too early for this pair or address (see
         :class:`LoginThrottle`): refused with ``retry_after``, the password unchecked. Otherwise the
         password is checked (the attempt is counted as a failure first, in one transaction with the
         check of the waits, so parallel guesses cannot exceed the budget; a success takes it back)
-        and the result recorded in ``web_login_attempts``."""
+        and the result recorded in ``web_login_attempts``. ``device``: the id of a valid device
+        cookie of this user (:func:`device_valid`): the attempt is counted on that device alone."""
         name = username.strip()
         key_name = name.lower()[:64]
         ip = (ip or "unknown")[:100]
-        reservation = self._reserve(key_name, ip)
+        reservation = self._reserve(key_name, ip, device)
         if isinstance(reservation, float):
             log.info("web login for %r from %s refused unchecked: %.1f s to wait", key_name, ip, reservation)
             return LoginResult(None, retry_after=reservation)
@@ -325,18 +328,19 @@ class UserStore:
         """The user when the attempt was allowed and the password right, else None (see :meth:`login`)."""
         return self.login(username, password, ip).user
 
-    def _reserve(self, key_name: str, ip: str) -> _Reservation | float:
+    def _reserve(self, key_name: str, ip: str, device: str | None = None) -> _Reservation | float:
         """Seconds to wait when either wait is not over (and the attempt counted as refused), else
-        the attempt counted as a failure of the pair and of the address."""
+        the attempt counted as a failure of the pair (or device) and of the address."""
         policy = self.throttle
-        pair_key, addr_key = f"pair:{key_name}|{ip}", f"addr:{ip}"
+        pair_key = f"device:{key_name}|{device}" if device else f"pair:{key_name}|{ip}"
+        addr_key = f"addr:{ip}"
         now = time.time()
         with self._lock, immediate_transaction(self._tconn) as conn:
             rows = {r[0]: r[1:] for r in conn.execute(
                 "SELECT key, failures, last_failure, next_allowed, last_success FROM web_login_throttle "
                 "WHERE key IN (?, ?)", (pair_key, addr_key))}
             pair, addr = rows.get(pair_key), rows.get(addr_key)
-            known = pair is not None and now - pair[3] < policy.known_pair_for
+            known = bool(device) or (pair is not None and now - pair[3] < policy.known_pair_for)
             waits = [r[2] - now for r, counts in ((pair, True), (addr, not known))
                      if counts and r is not None and now - r[1] < policy.forget_after]
             wait = max(waits, default=0.0)
@@ -434,6 +438,27 @@ class UserStore:
         with self._lock:
             self._conn.close()
             self._tconn.close()
+
+
+DEVICE_LIFETIME = timedelta(days=180)
+
+
+def device_token(secret: bytes, username: str, device_id: str | None = None) -> str:
+    """The device cookie given to a browser at a successful login: a random id and an HMAC binding
+    it to the username, so only the server can make one and it counts for that user only."""
+    device_id = device_id or secrets.token_hex(12)
+    mac = hmac.new(secret, f"device:{username.strip().lower()}:{device_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{device_id}.{mac}"
+
+
+def device_valid(secret: bytes, token: str | None, username: str) -> str | None:
+    """The device id when ``token`` is a device cookie of ``username``, else None."""
+    if not token or token.count(".") != 1 or len(token) > 200:
+        return None
+    device_id = token.split(".", 1)[0]
+    if not device_id or not all(c in "0123456789abcdef" for c in device_id):
+        return None
+    return device_id if hmac.compare_digest(device_token(secret, username, device_id), token) else None
 
 
 def csrf_token(secret: bytes, binding: str, nonce: str | None = None) -> str:

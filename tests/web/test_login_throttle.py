@@ -206,3 +206,30 @@ def test_the_password_change_form_is_throttled_the_same_way(app, client_for):
     assert change(WRONG).status_code == 400
     refused = change(PASSWORD)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 59
+
+
+def test_a_browser_that_logged_in_before_is_not_held_by_guesses_from_its_own_address(app, server):
+    """Someone behind the same NAT guesses at the analyst's password: the pair (analyst, address)
+    is held, but the analyst's own browser, with the device cookie of its last login, is not."""
+    throttle(app, free_per_pair=3, free_per_address=50, base_delay=60.0)
+    own = Browser(server, "192.0.2.60")
+    assert own.post("analyst", PASSWORD).status_code == 303
+    device = own.http.cookies.get("hpmon_device")
+    assert device and "." in device
+    own.http.post("/logout", data={"csrf_token": csrf_of(own.http.get("/account").text)})
+    for _ in range(6):
+        login_once(server, "192.0.2.60", "analyst", WRONG)
+    assert login_once(server, "192.0.2.60", "analyst", PASSWORD).status_code == 429  # a browser without it
+    own.token = csrf_of(own.http.get("/login").text)
+    assert own.post("analyst", PASSWORD).status_code == 303
+    own.close()
+    # the cookie counts for its own user only, and a forged one for nothing
+    for _ in range(4):
+        login_once(server, "192.0.2.60", "viewer", WRONG)
+    forged = device[:-1] + ("0" if device[-1] != "0" else "1")
+    for username, cookie in (("viewer", device), ("analyst", forged)):
+        other = Browser(server, "192.0.2.60")
+        other.http.cookies.set("hpmon_device", cookie)
+        other.token = csrf_of(other.http.get("/login").text)
+        assert other.post(username, PASSWORD).status_code == 429, (username, cookie)
+        other.close()

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from web.app import LANG_COOKIE, SESSION_COOKIE, set_cookie
-from web.auth import SESSION_LIFETIME, UserError
+from web.auth import DEVICE_LIFETIME, SESSION_LIFETIME, UserError, device_token, device_valid
 from web.guard import page
 from web.i18n import LANGUAGES
 from web.render import render
 
 router = APIRouter()
+DEVICE_COOKIE = "hpmon_device"
 log = logging.getLogger(__name__)
 
 
@@ -113,7 +114,8 @@ def login(request: Request, username: str = Form("", max_length=200), password: 
           next: str = Form("/search", max_length=2000)) -> Response:  # noqa: A002
     ctx = request.app.state.ctx
     target = safe_next(next)
-    result = ctx.users.login(username, password, client_ip(request))
+    device = device_valid(ctx.secret, request.cookies.get(DEVICE_COOKIE), username)
+    result = ctx.users.login(username, password, client_ip(request), device=device)
     if result.throttled:
         return _too_early(render(request, "login.html", status_code=429, next=target, error_key=None,
                                  retry_after=math.ceil(result.retry_after), username=username), result.retry_after)
@@ -126,6 +128,9 @@ def login(request: Request, username: str = Form("", max_length=200), password: 
     token = ctx.users.start_session(user)
     response = RedirectResponse(target, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()))
+    # this browser now has a login budget of its own for this user (web.auth.LoginThrottle)
+    set_cookie(request, response, DEVICE_COOKIE, device_token(ctx.secret, user.username, device),
+               max_age=int(DEVICE_LIFETIME.total_seconds()))
     return response
 
 
@@ -155,7 +160,8 @@ def change_password(request: Request, current: str = Form("", max_length=2000), 
                     confirm: str = Form("", max_length=2000)) -> Response:
     ctx = request.app.state.ctx
     user = request.state.user
-    result = ctx.users.login(user.username, current, client_ip(request))
+    device = device_valid(ctx.secret, request.cookies.get(DEVICE_COOKIE), user.username)
+    result = ctx.users.login(user.username, current, client_ip(request), device=device)
     if result.throttled:
         return _too_early(render(request, "account.html", status_code=429, message_key=None, error_key=None,
                                  retry_after=math.ceil(result.retry_after)), result.retry_after)
