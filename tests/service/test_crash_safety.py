@@ -70,6 +70,31 @@ def _mail_counts(smtp_server) -> tuple[Counter, Counter]:
     return alerts, digests
 
 
+def _expected_and_logged_alerts(service_home) -> tuple[set, Counter, list]:
+    """The (rule, story) alerts the rules raise on the articles indexed (what an uninterrupted
+    run logs, each once), those the alert log holds, and the e-mail deliveries not sent."""
+    from pathlib import Path
+
+    from alerts.engine import match_article
+    from alerts.rules import load_rules, read_risk_thresholds
+
+    config = Path(service_home.env["HPMON_CONFIG_DIR"])
+    rules = [r for r in load_rules(config / "alerts.yaml", thresholds=read_risk_thresholds(config / "risk.yaml"))
+             if r.enabled and r.kind == "match"]
+    backend = SqliteBackend(service_home.home / "index.sqlite")
+    try:
+        articles = list(backend.iter_articles())
+    finally:
+        backend.close()
+    expected = {(rule.name, a.story_id or a.duplicate_of or a.id) for a in articles for rule in rules
+                if match_article(rule, a) is not None}
+    with sqlite3.connect(service_home.home / "hpmon.sqlite") as conn:
+        logged = Counter(conn.execute("SELECT rule, story_key FROM alert_log WHERE kind = 'match'").fetchall())
+        unsent = conn.execute("SELECT target, state, last_error FROM alert_deliveries WHERE channel = 'email' "
+                              "AND state != 'sent' AND target NOT LIKE 'unknown:%'").fetchall()
+    return expected, logged, unsent
+
+
 def test_killed_many_times_the_service_loses_and_duplicates_nothing(alerting_home, manifest, smtp_server):
     service_home = alerting_home
     seed = int(os.environ.get("HPMON_TEST_SEED", time.time()))
@@ -112,6 +137,9 @@ def test_killed_many_times_the_service_loses_and_duplicates_nothing(alerting_hom
 
     alerts, digests = _mail_counts(smtp_server)
     assert alerts and max(alerts.values()) == 1, f"an alert was delivered twice (seed {seed}): {alerts}"
+    expected, logged, unsent = _expected_and_logged_alerts(service_home)
+    assert expected and logged == Counter(expected), f"the (rule, story) alerts after the kills (seed {seed})"
+    assert not unsent, f"alert e-mails never sent (seed {seed}): {unsent}"
     assert {k[0] for k in digests} == {"sotttt", "songoaivu"}
     assert max(digests.values()) == 1, f"a digest was sent twice (seed {seed}): {digests}"
     paths = _indexed(service_home.home)
