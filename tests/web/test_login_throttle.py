@@ -116,41 +116,54 @@ def test_parallel_guesses_through_two_stores_on_one_file_stay_within_the_budget(
     assert checked == 5
 
 
+def pair_state(app, username: str, ip: str) -> tuple[int, float, float]:
+    """(failures, last failure, next check allowed) of a (username, address) counter."""
+    store = app.state.ctx.users
+    with store._lock:
+        return store._conn.execute("SELECT failures, last_failure, next_allowed FROM web_login_throttle "
+                                   "WHERE key = ?", (f"pair:{username}|{ip}",)).fetchone()
+
+
 def test_a_correct_password_is_refused_only_while_the_wait_runs_and_never_checked_then(app, server):
-    throttle(app, free_per_pair=3, base_delay=1.0)
+    throttle(app, free_per_pair=3, base_delay=4.0)
     attacker = Browser(server, "203.0.113.8")
     for _ in range(3):
         assert attacker.post("viewer", WRONG).status_code == 401
+    _, _, next_allowed = pair_state(app, "viewer", "203.0.113.8")
     early = attacker.post("viewer", PASSWORD)
+    assert time.time() < next_allowed, "the machine stalled for the whole wait"
     assert early.status_code == 429
-    assert 1 <= int(early.headers["Retry-After"]) <= 2
+    assert 1 <= int(early.headers["Retry-After"]) <= 4
     assert "Quá nhiều lần đăng nhập sai" in early.text
     assert checks(app, "viewer", "203.0.113.8") == 3  # the early attempt's password was not checked
     # attempts that come too early do not prolong the wait (or an attacker could hold it forever)
-    for _ in range(10):
+    while time.time() < next_allowed - 2.0:
         assert attacker.post("viewer", WRONG).status_code == 429
-    time.sleep(int(early.headers["Retry-After"]) + 0.05)
+        time.sleep(0.2)
+    assert pair_state(app, "viewer", "203.0.113.8") == (3, pytest.approx(next_allowed - 4.0), next_allowed)
+    time.sleep(max(0.0, next_allowed - time.time()) + 0.05)
     ok = attacker.post("viewer", PASSWORD)
     assert ok.status_code == 303 and ok.headers["location"] == "/search"
     attacker.close()
 
 
 def test_the_wait_doubles_with_each_failure_and_a_success_clears_it(app, server):
-    throttle(app, free_per_pair=1, base_delay=0.5)
+    throttle(app, free_per_pair=1, base_delay=0.3)
     browser = Browser(server, "203.0.113.9")
-    waits = []
-    for _ in range(3):
+    delays = []
+    for _ in range(4):
         assert browser.post("admin", WRONG).status_code == 401
-        waits.append(float(app.state.ctx.users.recent_failures()[0]["wait"]))
-        refused = browser.post("admin", PASSWORD)
-        assert refused.status_code == 429
-        time.sleep(waits[-1] + 0.05)
-    assert 0.4 < waits[0] <= 0.5 and 0.9 < waits[1] <= 1.0 and 1.9 < waits[2] <= 2.0, waits
+        _, last_failure, next_allowed = pair_state(app, "admin", "203.0.113.9")
+        delays.append(round(next_allowed - last_failure, 6))
+        time.sleep(max(0.0, next_allowed - time.time()) + 0.02)
+    assert delays == [0.3, 0.6, 1.2, 2.4]
     assert browser.post("admin", PASSWORD).status_code == 303
     browser.close()
     # after a success the pair starts afresh: one free failure, then the shortest wait again
+    assert pair_state(app, "admin", "203.0.113.9")[0] == 0
     assert login_once(server, "203.0.113.9", "admin", WRONG).status_code == 401
-    assert 0.4 < app.state.ctx.users.recent_failures()[0]["wait"] <= 0.5
+    failures, last_failure, next_allowed = pair_state(app, "admin", "203.0.113.9")
+    assert failures == 1 and round(next_allowed - last_failure, 6) == 0.3
 
 
 def test_failures_from_one_address_never_hold_another_address(app, server):
