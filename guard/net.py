@@ -34,8 +34,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class Refused(Exception):
-    """A connection hpmon will not make; ``reason`` is a stable key, ``detail`` says why."""
+class Refused(ValueError):
+    """A connection hpmon will not make; ``reason`` is a stable key, ``detail`` says why. A
+    ValueError: code that reports a bad URL as a reason reports this one too."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")

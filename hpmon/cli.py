@@ -544,10 +544,12 @@ def sources_check(ctx: click.Context, source_ids: tuple[str, ...], live: bool) -
 
 def _sources_check_live(settings: Settings, chosen: list) -> None:
     from crawlers.sources import check_live
+    from guard.net import GuardedTransport, HostPolicy
 
     err.print(f"Fetching {sum(len(s.urls) or 1 for s in chosen)} URLs of {len(chosen)} enabled sources…")
     checks = check_live(chosen, user_agent=settings.user_agent, timeout=settings.download_timeout,
-                        max_bytes=settings.max_page_bytes, obey_robots=settings.obey_robots)
+                        max_bytes=settings.max_page_bytes, obey_robots=settings.obey_robots,
+                        transport=GuardedTransport(HostPolicy.from_allow_hosts(settings.fetch_allow_hosts)))
     now = datetime.now(UTC)
     table = Table(title="Live check")
     for col in ("source", "kind", "status", "items", "newest item", "result", "url"):

@@ -191,3 +191,14 @@ def test_a_response_from_an_internal_address_is_dropped_whatever_the_lookup_said
     local = HtmlResponse(allowed.url, body=b"<html>ok</html>", request=allowed,
                          ip_address=ipaddress.ip_address("127.0.0.1"))
     assert guard.process_response(allowed, local) is local
+
+
+def test_sources_check_live_goes_through_the_policy_too(crawl, tmp_path):
+    *_, internal, _, _ = crawl
+    feed = {"id": "inside", "name": "Internal feed", "kind": "rss", "country": "VN", "language": "vi",
+            "scope": "domestic", "urls": [f"http://localhost:{internal.port}/internal/feed.xml"]}
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": [feed]}), encoding="utf-8")
+    hpmon = make_hpmon(tmp_path, tmp_path / "sources.yaml")
+    result = hpmon.run("sources", "check", "inside", "--live", check=False)
+    assert result.returncode == 1 and "blocked_address" in result.stdout, result.stdout
+    assert internal.paths == []
