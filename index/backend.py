@@ -18,6 +18,16 @@ class UpsertReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+class FacetHistogram(list):
+    """Counts of a facet's values per calendar bucket: a list of (first day ISO, value, count), by
+    bucket (oldest first), then count (highest first), then value; at most ``size`` values per
+    bucket. ``timed_out``: the engine's time limit cut the counts short (partial or missing)."""
+
+    def __init__(self, rows=(), *, timed_out: bool = False) -> None:
+        super().__init__(rows)
+        self.timed_out = timed_out
+
+
 @runtime_checkable
 class Backend(Protocol):
     name: str
@@ -41,6 +51,12 @@ class Backend(Protocol):
     def histogram(self, query: SearchQuery, interval: str = "day", timezone: str = "UTC") -> Histogram:
         """Hit counts per calendar day, month or year (``interval``) in ``timezone``, oldest first: a
         list of (first day, count) whose ``timed_out`` says the time limit cut the counts short."""
+
+    def facet_histogram(self, query: SearchQuery, facet: str, interval: str = "day", timezone: str = "UTC",
+                        size: int = 50) -> FacetHistogram:
+        """For the query's hits, how many carry each value of ``facet`` (``FACET_FIELDS``: topic,
+        sentiment, ...) per calendar day, ISO week (Monday), month or year (``interval``) in
+        ``timezone``; the trends page's topic and tone over time. Under the backend's time limit."""
 
     def refresh(self) -> None:
         """Make every write visible to search."""

@@ -27,7 +27,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch.helpers import BulkIndexError
 
 from index.article import FACET_FIELDS, Article
-from index.backend import UpsertReport
+from index.backend import FacetHistogram, UpsertReport
 from index.highlight import make_snippet
 from index.outbox import Outbox
 from index.query import Clause, Histogram, Hit, SearchQuery, SearchResult, Snippet
@@ -482,6 +482,28 @@ class ElasticsearchBackend:
         buckets = (res.get("aggregations") or {}).get("per", {}).get("buckets", [])
         return Histogram([(b["key_as_string"], b["doc_count"]) for b in buckets],
                          timed_out=bool(res.get("timed_out")))
+
+    def facet_histogram(self, query: SearchQuery, facet: str, interval: str = "day", timezone: str = "UTC",
+                        size: int = 50) -> FacetHistogram:
+        """Per calendar bucket of the hits' dates, the counts of ``facet``'s values (a terms aggregation
+        under a date histogram; ``week`` is the ISO week from Monday, as the embedded engine); under
+        the time limit (partial counts with ``timed_out`` past it)."""
+        if facet not in FACET_FIELDS:
+            raise ValueError(f"unknown facet {facet!r}")
+        if interval not in ("day", "week", "month", "year"):
+            raise ValueError(f"unknown interval {interval!r}")
+        if not self.client.indices.exists_alias(name=self.prefix):
+            return FacetHistogram()
+        res = self._reader().search(index=self.prefix, query=self.build_query(query), size=0,
+                                    timeout=f"{self.time_limit_ms}ms", aggs={
+            "per": {"date_histogram": {"field": "date", "calendar_interval": interval, "time_zone": timezone,
+                                       "format": "yyyy-MM-dd", "min_doc_count": 1},
+                    "aggs": {"values": {"terms": {"field": FACET_FIELDS[facet], "size": size,
+                                                  "order": [{"_count": "desc"}, {"_key": "asc"}]}}}}})
+        buckets = (res.get("aggregations") or {}).get("per", {}).get("buckets", [])
+        return FacetHistogram([(b["key_as_string"], str(v["key"]), v["doc_count"])
+                               for b in buckets for v in b["values"]["buckets"]],
+                              timed_out=bool(res.get("timed_out")))
 
     def _reader(self) -> Elasticsearch:
         """The client for searches: the engine stops collecting at the time limit (``timeout``, then
