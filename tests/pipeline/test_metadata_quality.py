@@ -24,8 +24,8 @@ from bench.metadata_bench import (
 FUNDUS = DATA_ROOT / "fundus"
 TRAF_EVAL = DATA_ROOT / "trafilatura-eval"
 
-FUNDUS_FLOORS = {"time_60s": 0.97, "day_right": 0.97, "title_exact": 0.85, "authors_exact": 0.83}
-TRAF_EVAL_FLOORS = {"title_exact": 0.82, "authors_exact": 0.72, "no_invented_author": 0.66, "day_right": 0.80}
+FUNDUS_FLOORS = {"time_60s": 0.97, "day_right": 0.97, "title_exact": 0.85, "authors_exact": 0.84}
+TRAF_EVAL_FLOORS = {"title_exact": 0.82, "authors_exact": 0.72, "no_invented_author": 0.69, "day_right": 0.80}
 
 
 def _measure(pages) -> tuple[dict, dict]:
