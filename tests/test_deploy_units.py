@@ -147,6 +147,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 buffer = io.BytesIO(); plt.plot([1, 2]); plt.savefig(buffer, format="png")
 assert buffer.getvalue().startswith(b"\x89PNG")
+import socket, sqlite3, tempfile
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+client = socket.create_connection(server.getsockname()); peer, _ = server.accept()
+client.sendall(b"ping"); assert peer.recv(4) == b"ping"
+with tempfile.TemporaryDirectory() as folder:
+    db = sqlite3.connect(folder + "/t.sqlite"); db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE t(x)"); db.execute("INSERT INTO t VALUES (1)"); db.commit(); db.close()
 import hpmon.cli, scrapy, twisted.internet.reactor, web.app  # noqa: F401
 print("ok")
 """
@@ -155,10 +162,80 @@ print("ok")
 def test_the_libraries_hpmon_runs_on_work_without_writable_executable_memory():
     """MemoryDenyWriteExecute=yes: the kernel's PR_SET_MDWE is the same rule (systemd >= 257 uses
     it); the child first checks that W+X memory is really refused, then runs lxml/trafilatura,
-    argon2, numpy/scikit-learn, WeasyPrint, matplotlib and imports hpmon, Scrapy and the web app."""
+    argon2, numpy/scikit-learn, WeasyPrint, matplotlib, a loopback socket and SQLite in WAL mode,
+    and imports hpmon, Scrapy and the web app."""
     if not sys.platform.startswith("linux"):
         pytest.skip("Linux only")
     done = subprocess.run([sys.executable, "-c", MDWE_CHILD], capture_output=True, text=True, timeout=240, cwd=REPO)
     if done.returncode == 3:
         pytest.skip(f"this kernel has no PR_SET_MDWE ({done.stdout.strip()})")
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
+
+
+def expand_syscall_sets(*names: str) -> set[str]:
+    """System call names of systemd sets (``@system-service``...), nested sets expanded, as this
+    machine's systemd-analyze lists them."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        listing = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager", name], capture_output=True,
+                                 text=True, timeout=60, check=True).stdout
+        for line in listing.splitlines()[1:]:
+            member = line.strip()
+            if not member or member.startswith("#"):
+                continue
+            if member.startswith("@"):
+                todo.append(member)
+            else:
+                found.add(member)
+    return found
+
+
+SECCOMP_CHILD = r"""
+import ctypes, os, sys
+allowed = sys.argv[1].split(",")
+libc = ctypes.CDLL(None, use_errno=True)
+seccomp = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+seccomp.seccomp_init.restype = ctypes.c_void_p
+seccomp.seccomp_init.argtypes = [ctypes.c_uint32]
+seccomp.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+seccomp.seccomp_load.argtypes = [ctypes.c_void_p]
+seccomp.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+ALLOW, EPERM = 0x7FFF0000, 0x00050000 | 1
+ctx = seccomp.seccomp_init(EPERM)  # SystemCallErrorNumber=EPERM: what is not allowed fails
+for name in allowed:
+    number = seccomp.seccomp_syscall_resolve_name(name.encode())
+    if number >= 0:
+        assert seccomp.seccomp_rule_add(ctx, ALLOW, number, 0) == 0, name
+assert libc.prctl(65, 1, 0, 0, 0) == 0  # and MemoryDenyWriteExecute
+assert seccomp.seccomp_load(ctx) == 0
+for call in (lambda: os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0)),
+             lambda: os.sched_setaffinity(0, os.sched_getaffinity(0))):
+    try:
+        call()
+    except PermissionError:
+        continue
+    print("a call of @resources was allowed"); sys.exit(4)
+exec(compile(open(sys.argv[2]).read(), "workload", "exec"))
+"""
+
+
+def test_the_libraries_work_under_the_units_system_call_filter(tmp_path):
+    """SystemCallFilter=@system-service, then ~@privileged @resources, errors as EPERM: the same
+    allow list (with @default, which systemd always adds) loaded with libseccomp in a child that
+    then runs the MemoryDenyWriteExecute workload above."""
+    if shutil.which("systemd-analyze") is None or not Path("/lib/x86_64-linux-gnu/libseccomp.so.2").exists():
+        pytest.skip("needs systemd-analyze and libseccomp")
+    allowed = expand_syscall_sets("@system-service", "@default") - expand_syscall_sets("@privileged", "@resources")
+    assert {"setpriority", "sched_setaffinity", "setuid", "chown"}.isdisjoint(allowed)
+    assert {"read", "openat", "mmap", "clone3", "socket", "connect"} <= allowed
+    workload = tmp_path / "workload.py"
+    workload.write_text(MDWE_CHILD.replace("if libc.prctl(65, 1, 0, 0, 0) != 0:", "if False:"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", SECCOMP_CHILD, ",".join(sorted(allowed)), str(workload)],
+                          capture_output=True, text=True, timeout=240, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr[-3000:]
