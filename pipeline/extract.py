@@ -518,7 +518,7 @@ def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
             return cleaned
     first = next((c for c in cleaned_all if c), "")
     for heading in map(_clean_text, pm.h1s):  # "Recipe <heading>", "<heading> przepis": the visible heading
-        at = first.casefold().find(heading.casefold()) if len(heading) >= 8 else -1
+        at = first.lower().find(heading.lower()) if len(heading) >= 8 else -1
         rest = (first[:at] + first[at + len(heading):]).strip() if at >= 0 else ""
         # the rest only plain words (a "Kicker: headline" keeps its kicker)
         if at >= 0 and rest and len(heading) >= 0.6 * len(first) and not re.search(r"[:|\-–—»«/]", rest):
