@@ -18,7 +18,16 @@ dead (it ran on this machine and its pid is gone: a killed ``hpmon alerts delive
 when the claim's ``lease`` expires — with the same Message-ID / idempotency key, so mail clients
 and receivers that de-duplicate on them show it once. SMTP offers no way to ask a server whether
 it already has a message, so that window cannot be closed from this side; it is a few
-milliseconds per message.
+milliseconds per message. What the server answers after accepting a message (QUIT answered
+with 421, a dropped connection) does not reopen it: the message counts as sent.
+
+One message failing never holds the others: only a server that cannot be reached defers the
+round's other deliveries on it, and deliveries waiting out a backoff on an unreachable server
+are released as soon as a probe finds it answering again (``Deliverer._probe_waiting``).
+
+``alert_evaluations`` holds the durable "rules evaluated" mark of each indexed article: written
+(waiting, with the article) right after the index write, set once every rule was evaluated; the
+delivery round evaluates whatever waits, so a kill between indexing and alerting loses nothing.
 """
 
 from __future__ import annotations
