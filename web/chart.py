@@ -91,3 +91,87 @@ def volume_svg(buckets: list[tuple[str, int]], title: str, bar_label: str,
     parts.append(f'<text x="{WIDTH}" y="{PAD_TOP + 10}" class="tick" text-anchor="end">{top}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+# -- the trends page ---------------------------------------------------------------------------
+
+TONE_COLOURS = {"negative": "#c0392b", "neutral": "#8a94a6", "positive": "#2e8b57"}
+SERIES_COLOUR = "#3a7bd5"
+
+
+def _svg_open(width: int, height: int, title: str, *, css_class: str = "", size: str = "") -> str:
+    cls = f' class="{css_class}"' if css_class else ""
+    return (f'<svg{cls} viewBox="0 0 {width} {height}" {size}role="img" preserveAspectRatio="none" '
+            f'aria-label="{escape(title)}"><title>{escape(title)}</title>')
+
+
+def spark_svg(cells: list[tuple[str, int, str | None]], top: int, title: str, *, height: int = 34) -> Markup:
+    """One small multiple: a bar per bucket (``(label, count, href)``, oldest first) on a shared scale
+    ``top`` so the rows of a panel compare; each bar with articles is a link (``href``) with the label
+    as its name. Drawn full width, ``height`` px high; empty markup for no buckets."""
+    if not cells:
+        return Markup("")
+    top = max(top, 1)
+    step = WIDTH / len(cells)
+    gap = 1 if step > 3 else 0
+    width = min(max(step - gap, 0.5), MAX_BAR_WIDTH)
+    parts = [_svg_open(WIDTH, height, title, css_class="spark", size=f'width="100%" height="{height}" ')]
+    for i, (label, count, href) in enumerate(cells):
+        h = 0 if count == 0 else max(1.5, (height - 2) * count / top)
+        x = i * step + (step - gap - width) / 2
+        rect = (f'<rect x="{x:.2f}" y="{height - h:.2f}" width="{width:.2f}" height="{h:.2f}" '
+                f'fill="{SERIES_COLOUR}"><title>{escape(label)}</title></rect>')
+        if href and count:
+            hit = (f'<rect x="{i * step:.2f}" y="0" width="{step:.2f}" height="{height}" fill="transparent" '
+                   f'pointer-events="all"/>')
+            parts.append(f'<a href="{escape(href)}" aria-label="{escape(label)}">{hit}{rect}</a>')
+        else:
+            parts.append(rect)
+    parts.append(f'<line x1="0" y1="{height - 0.5}" x2="{WIDTH}" y2="{height - 0.5}" stroke="#aab2bf" '
+                 f'stroke-width="1"/></svg>')
+    return Markup("".join(parts))
+
+
+def share_svg(columns: list[tuple[str, list[tuple[str, int, str | None, str]]]], title: str,
+              colours: dict[str, str], *, height: int = 120) -> Markup:
+    """100 % stacked bars: per bucket ``(axis label, [(value, count, href, tooltip), ...])`` the share of
+    each value (``colours``: value -> fill), in the order given; every segment is a link. A bucket
+    without articles is an empty column. The first and last axis labels are written underneath."""
+    if not columns:
+        return Markup("")
+    plot = height - PAD_BOTTOM
+    step = WIDTH / len(columns)
+    gap = 1 if step > 3 else 0
+    width = min(max(step - gap, 0.5), MAX_BAR_WIDTH)
+    parts = [_svg_open(WIDTH, height, title, css_class="chart")]
+    for i, (_, segments) in enumerate(columns):
+        total = sum(n for _, n, _, _ in segments)
+        if not total:
+            continue
+        x = i * step + (step - gap - width) / 2
+        y = float(plot)
+        for value, count, href, tip in segments:
+            if not count:
+                continue
+            h = plot * count / total
+            y -= h
+            rect = (f'<rect x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" height="{h:.2f}" '
+                    f'fill="{colours.get(value, SERIES_COLOUR)}"><title>{escape(tip)}</title></rect>')
+            parts.append(f'<a href="{escape(href)}" aria-label="{escape(tip)}">{rect}</a>' if href else rect)
+    parts.append(f'<line x1="0" y1="{plot}" x2="{WIDTH}" y2="{plot}" class="axis"/>')
+    parts.append(f'<text x="0" y="{height - 4}" class="tick">{escape(columns[0][0])}</text>')
+    if len(columns) > 1:
+        parts.append(f'<text x="{WIDTH}" y="{height - 4}" class="tick" text-anchor="end">'
+                     f'{escape(columns[-1][0])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def share_bar(fraction: float, title: str = "") -> Markup:
+    """A thin horizontal bar filled to ``fraction`` (0..1) of its width: the bar of a share-of-voice
+    row (the number beside it is the link; the bar is decoration, hidden from screen readers)."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    tip = f"<title>{escape(title)}</title>" if title else ""
+    return Markup(f'<svg viewBox="0 0 100 8" width="100%" height="8" preserveAspectRatio="none" aria-hidden="true">'
+                  f'{tip}<rect width="100" height="8" fill="#e9ecf1"/>'
+                  f'<rect width="{100 * fraction:.2f}" height="8" fill="{SERIES_COLOUR}"/></svg>')

@@ -17,6 +17,7 @@ FILTER_PARAMS: dict[str, str] = {
     "scope": "scope",
     "coverage": "coverage",
     "source": "source",
+    "outlet": "outlet",
     "topic": "topic",
     "sentiment": "sentiment",
     "theme": "theme",

@@ -25,6 +25,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/account"): "viewer",
     ("POST", "/account/password"): "viewer",
     ("GET", "/search"): "viewer",
+    ("GET", "/trends"): "viewer",
+    ("GET", "/stories"): "viewer",
+    ("GET", "/stories/{story_id}"): "viewer",
     ("GET", "/search/export.csv"): "viewer",
     ("GET", "/search/export.jsonl"): "viewer",
     ("POST", "/saved"): "analyst",
@@ -103,7 +106,7 @@ def targets(app, settings):
     case = ctx.services["cases"].open_case_for(article, 0.75).case
     target = ctx.users.add_user("target", PASSWORD, "viewer")
     return {"article_id": "reasoned", "case_id": str(case.id), "evidence_id": "1", "saved_id": "1",
-            "user_id": str(target.id), "name": "high_risk", "profile_id": "sotttt"}
+            "user_id": str(target.id), "story_id": "story-port", "name": "high_risk", "profile_id": "sotttt"}
 
 
 def _url(path: str, targets: dict[str, str]) -> str:

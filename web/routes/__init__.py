@@ -13,9 +13,9 @@ def _add(app: FastAPI, router: APIRouter) -> None:
 
 def register_all(app: FastAPI, features: dict[str, bool]) -> None:
     """Add every page's routes (the optional pages only when their service exists)."""
-    from web.routes import account, articles, search, sources, users
+    from web.routes import account, articles, search, sources, stories, trends, users
 
-    for module in (account, search, articles, sources, users):
+    for module in (account, search, trends, stories, articles, sources, users):
         _add(app, module.router)
     if features.get("cases"):
         from web.routes import cases
