@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
 from lxml import etree
@@ -29,9 +30,20 @@ def _local(tag) -> str:
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 
 
-def _date(text: str | None) -> datetime | None:
-    """A W3C date-time (the protocol's format) or an RFC 822 date (some CMSs write one); None
-    when it is neither or outside what a datetime holds (0001-01-01T00:00:00+05:00)."""
+def _zone(tz: tzinfo | str | None) -> tzinfo:
+    if isinstance(tz, str):
+        try:
+            return zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return UTC
+    return tz or UTC
+
+
+def _date(text: str | None, tz: tzinfo = UTC) -> datetime | None:
+    """A W3C date-time (the protocol's format) or an RFC 822 date (some CMSs write one), aware
+    UTC; a value without a zone (``2026-11-20T08:15:00``, ``2026-11-20``) is wall time in ``tz``
+    (the source's zone). None when it is neither or outside what a datetime holds
+    (0001-01-01T00:00:00+05:00)."""
     if not text:
         return None
     text = text.strip()
@@ -43,7 +55,7 @@ def _date(text: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     try:
-        return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+        return (dt if dt.tzinfo else dt.replace(tzinfo=tz)).astimezone(UTC)
     except (OverflowError, ValueError):
         return None
 
@@ -54,8 +66,11 @@ def inflate(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
     return bounded_inflate(body, limit, what="the sitemap protocol's limit")
 
 
-def read_sitemap(body: bytes) -> SitemapReading:
-    """Pages (with news:title / publication date when given) or child sitemaps."""
+def read_sitemap(body: bytes, *, timezone: tzinfo | str | None = None) -> SitemapReading:
+    """Pages (with news:title / publication date when given) or child sitemaps. ``timezone``
+    (the source's, ``Source.tzinfo``, as ``crawlers.feeds.read_feed`` takes it) is the zone of a
+    ``lastmod`` / ``news:publication_date`` given without one; UTC when unknown."""
+    tz = _zone(timezone)
     if body[:2] == b"\x1f\x8b":
         try:
             body = inflate(body)
@@ -85,7 +100,7 @@ def read_sitemap(body: bytes) -> SitemapReading:
         else:
             reading.pages.append((loc, LinkHints(
                 title=fields.get("title"),
-                published=_date(fields.get("publication_date") or fields.get("lastmod")),
+                published=_date(fields.get("publication_date") or fields.get("lastmod"), tz),
                 language=fields.get("language"),
             )))
     return reading
