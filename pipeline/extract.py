@@ -64,14 +64,104 @@ def _try(body: bytes, codec: str | None) -> str | None:
         return None
 
 
-def _looks_binary(body: bytes) -> bool:
+# The WHATWG MIME Sniffing Standard (https://mimesniff.spec.whatwg.org/), "rules for identifying
+# an unknown MIME type": the byte patterns of the formats a server may send in place of a page
+# (image, audio/video, font, archive and PDF signatures, sections 7.1-7.2, 6.1-6.3), checked at the
+# start of the body before anything else, and the HTML patterns (section 7.1) after leading
+# whitespace. Written out here: no sniffer is installed (filetype, puremagic and python-magic
+# know binary signatures but none implements the spec's HTML patterns, and python-magic needs
+# libmagic); the spec's table is short and stable.
+_BINARY_SIGNATURES: tuple[tuple[bytes, bytes, str], ...] = (  # (pattern, mask, what)
+    (b"%PDF-", b"", "PDF document"),
+    (b"%!PS-Adobe-", b"", "PostScript document"),
+    (b"GIF87a", b"", "GIF image"), (b"GIF89a", b"", "GIF image"),
+    (b"RIFF\0\0\0\0WEBPVP", b"\xff\xff\xff\xff\0\0\0\0\xff\xff\xff\xff\xff\xff", "WebP image"),
+    (b"\x89PNG\r\n\x1a\n", b"", "PNG image"),
+    (b"\xff\xd8\xff", b"", "JPEG image"),
+    (b"BM", b"", "BMP image"),
+    (b"\0\0\x01\0", b"", "icon"), (b"\0\0\x02\0", b"", "cursor"),
+    (b"\0\0\0\0ftyp", b"\0\0\0\0\xff\xff\xff\xff", "MP4 video"),
+    (b"\x1aE\xdf\xa3", b"", "WebM/Matroska video"),
+    (b"OggS\0", b"", "Ogg media"),
+    (b"MThd\0\0\0\x06", b"", "MIDI audio"),
+    (b"RIFF\0\0\0\0AVI ", b"\xff\xff\xff\xff\0\0\0\0\xff\xff\xff\xff", "AVI video"),
+    (b"RIFF\0\0\0\0WAVE", b"\xff\xff\xff\xff\0\0\0\0\xff\xff\xff\xff", "WAVE audio"),
+    (b"ID3", b"", "MP3 audio"),
+    (b"FORM\0\0\0\0AIFF", b"\xff\xff\xff\xff\0\0\0\0\xff\xff\xff\xff", "AIFF audio"),
+    (b"wOFF", b"", "WOFF font"), (b"wOF2", b"", "WOFF2 font"),
+    (b"\0\x01\0\0", b"", "TrueType font"), (b"OTTO", b"", "OpenType font"), (b"ttcf", b"", "font collection"),
+    (b"\x1f\x8b\x08", b"", "gzip archive"),
+    (b"PK\x03\x04", b"", "zip archive (or an Office document)"),
+    (b"Rar \x1a\x07\0", b"", "RAR archive"), (b"Rar!\x1a\x07\x01\0", b"", "RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", b"", "7-Zip archive"),
+    (b"(\xb5/\xfd", b"", "zstd archive"),
+    (b"\xfd7zXZ\0", b"", "xz archive"),
+    (b"BZh", b"", "bzip2 archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"", "OLE document (old Office format)"),
+)
+# The spec's HTML patterns (each followed by a tag-terminating byte, space or ">"), after leading
+# whitespace; "<!--" needs none.
+_HTML_START = re.compile(
+    rb"[\t\n\x0c\r ]*(?:<!--|<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p)"
+    rb"[ >])", re.I)
+# Clear HTML markup anywhere in the first KB (after a stray byte, a comment, a byte-order mark or
+# junk the CMS printed before the document).
+_HTML_MARKUP = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<meta[^>]{0,200}charset\s*=|<body[\s>]", re.I)
+# Bytes the spec calls binary data (section 7.1: "binary data byte"), NUL included.
+_BINARY_BYTES = frozenset(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_STRAY_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def _binary_signature(body: bytes) -> str | None:
+    """What the body starts as when it starts as a known binary format (the spec's signatures).
+    A short all-letters signature (``BM``, ``ID3``, ``OTTO``...) counts only with binary bytes
+    after it: a text page may start "BMW"."""
+    has_binary = any(b in _BINARY_BYTES for b in body[:512])
+    for pattern, mask, what in _BINARY_SIGNATURES:
+        head = body[:len(pattern)]
+        if len(head) < len(pattern) or (len(pattern) <= 4 and pattern.isalnum() and not has_binary):
+            continue
+        if mask:
+            if all((b & m) == (p & m) for b, p, m in zip(head, pattern, mask, strict=False)):
+                return what
+        elif head == pattern:
+            return what
+    return None
+
+
+def sniff_html(body: bytes) -> bool:
+    """True when the body is clearly HTML: the WHATWG HTML patterns at its start (after
+    whitespace and a UTF-8 BOM), or ``<!doctype html``, ``<html``, ``<head``, ``<meta charset``,
+    ``<body`` within its first KB."""
+    head = body[:1024]
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    return bool(_HTML_START.match(head) or _HTML_MARKUP.search(head))
+
+
+def _looks_binary(body: bytes) -> str | None:
+    """Why the body is not a page (a person's reason), or None when it may be one. Order: a
+    binary format's signature at the start (a PDF with HTML inside it is still a PDF); HTML
+    markup (a page with a stray NUL or control byte is a page, as a browser shows it); then the
+    share of binary bytes in the first 4 KB."""
     head = body[:4096]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return False
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
-    return controls > len(head) * 0.02
+        return None
+    what = _binary_signature(head)
+    if what:
+        return f"binary content: {what} (its signature at the start), not HTML"
+    if sniff_html(head):
+        return None
+    controls = sum(1 for b in head if b in _BINARY_BYTES)
+    if b"\x00" in head or controls > len(head) * 0.02:
+        return f"binary content ({controls} control bytes in the first 4 KB, no HTML markup)"
+    return None
+
+
+def _without_controls(text: str) -> str:
+    """The text without stray C0 control characters (after any legacy-font conversion: VISCII
+    puts Vietnamese letters at six C0 positions)."""
+    return _STRAY_CONTROLS.sub("", text) if _STRAY_CONTROLS.search(text) else text
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropped:
@@ -82,8 +172,11 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
     as Western text or re-saved as UTF-8, is converted to Unicode."""
     if not body or not body.strip():
         return Dropped("decode", "empty", "empty body")
-    if _looks_binary(body):
-        return Dropped("decode", "binary", "binary content (control bytes in the first 4 KB)")
+    why = _looks_binary(body)
+    if why:
+        return Dropped("decode", "binary", why)
+    if b"\x00" in body and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        body = body.replace(b"\x00", b"")  # HTML with stray NULs: a browser ignores them too
     text, how, codec = None, "", None
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
@@ -110,8 +203,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         legacy_text = decode_as_cp1252(body)
         legacy = detect_legacy_vietnamese(legacy_text)
         if legacy:
-            return Decoded(unicodedata.normalize("NFC", convert_legacy_vietnamese(legacy_text, legacy)), legacy,
-                           "legacy-font")
+            return Decoded(_without_controls(unicodedata.normalize("NFC", convert_legacy_vietnamese(
+                legacy_text, legacy))), legacy, "legacy-font")
     if text is None:
         best = charset_normalizer.from_bytes(body[:200_000]).best()
         if best is None:
@@ -124,8 +217,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
     if codec in ("cp1252", "utf-8", "utf-8-sig"):  # Western text, or old mojibake re-saved as UTF-8
         legacy = detect_legacy_vietnamese(text)
         if legacy:
-            return Decoded(convert_legacy_vietnamese(text, legacy), legacy, "legacy-font")
-    return Decoded(text, codec or "utf-8", how)
+            return Decoded(_without_controls(convert_legacy_vietnamese(text, legacy)), legacy, "legacy-font")
+    return Decoded(_without_controls(text), codec or "utf-8", how)
 
 
 @dataclass
