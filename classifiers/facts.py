@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from classifiers.terms import TermMatcher, make_term, normalize
+from hpbase import scripts
 
 #: Languages that write 1.234,5 (comma decimal); the others write 1,234.5.
 COMMA_DECIMAL = frozenset({"vi", "fr", "ru", "de", "es", "it", "pt", "id"})
@@ -218,8 +219,7 @@ def _read_suffix(text: str, pos: int, table: list[tuple[str, Any]]) -> tuple[Any
 
 
 def _cjk(ch: str) -> bool:
-    cp = ord(ch)
-    return 0x3040 <= cp <= 0x9FFF or 0xAC00 <= cp <= 0xD7AF or 0xF900 <= cp <= 0xFAFF
+    return scripts.contains(scripts.CJK_FIGURES, ch)
 
 
 def find_figures(text: str, language: str | None) -> list[Figure]:

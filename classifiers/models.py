@@ -42,6 +42,8 @@ from sklearn.model_selection import StratifiedKFold
 from classifiers.context import ContextModel, candidates, train_context
 from classifiers.corpus import SENTIMENTS, Example
 from classifiers.lexicon import LexiconHits, Lexicons
+from hpbase import scripts
+from hpbase.text import strip_marks
 
 if TYPE_CHECKING:
     from classifiers.sensitive import SensitiveDetector
@@ -86,10 +88,7 @@ class ModelConfig:
 
 # ---------------------------------------------------------------------------- text views
 
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-_NONSPACED = re.compile(
-    "[\u0e00-\u0eff\u1780-\u17ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff]+")
+_NONSPACED = re.compile("[" + scripts.char_class(scripts.NONSPACED) + "]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -105,8 +104,7 @@ def prepare(title: str | None, text: str | None) -> str:
 def fold(doc: str) -> str:
     """Case, diacritics and tone marks removed (đ → d); non-spaced scripts blanked out (the
     character n-grams cover them)."""
-    nfd = unicodedata.normalize("NFD", doc.casefold().replace("đ", "d"))
-    return _NONSPACED.sub(" ", _COMBINING.sub("", nfd))
+    return _NONSPACED.sub(" ", strip_marks(doc, marks="combining"))
 
 
 def lexicon_features(lexicons: Lexicons, doc: str, language: str | None = None) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 
 from classifiers.terms import Match, Term, TermMatcher, make_term, normalize
+from hpbase import scripts
 
 THEMES = (
     "sovereignty",
@@ -37,16 +38,16 @@ LANGUAGES = ("vi", "en", "zh", "ja", "ko", "ru", "fr", "th", "de", "es", "it", "
 _LATIN = frozenset({"vi", "en", "fr", "de", "es", "it", "pt", "id", "pl"})
 _NONSPACED = frozenset({"zh", "ja", "ko", "th"})
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
-_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_HAN = re.compile("[" + scripts.char_class((scripts.CJK_EXT_A_AND_UNIFIED, scripts.CJK_COMPAT)) + "]")
+_KANA = re.compile("[" + scripts.char_class((scripts.KANA_BLOCKS, scripts.HALFWIDTH_KANA)) + "]")
+_HANGUL = re.compile("[" + scripts.char_class(scripts.HANGUL) + "]")
+_CYRILLIC = re.compile("[" + scripts.char_class(scripts.CYRILLIC_BASIC) + "]")
+_THAI = re.compile("[" + scripts.char_class(scripts.THAI) + "]")
 _ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
 _VIETNAMESE = re.compile(
     r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯẠẢẤẦẨẪẬẮẰẲẴẶẸẺẼẾỀỂỄỆỈỊỌỎỐỒỔỖỘỚỜỞỠỢỤỦỨỪỬỮỰỲỴỶỸ]"
 )
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f]")
+_UNSPACED = re.compile("[" + scripts.char_class(scripts.UNSPACED_NAMES) + "]")
 _SENTENCE_END = re.compile(r"[.!?。！？\n;；]")
 # Same-length replacements, so spans found in the folded text are spans of the original.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})

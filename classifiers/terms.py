@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from hpbase import scripts
+from hpbase.text import strip_marks
+
 MatchMode = Literal["word", "prefix", "substring"]
 
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -33,19 +36,7 @@ _MAX_INFLECTION = 6  # letters a prefix-mode term's last word may grow by
 
 
 def _is_nonspaced(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        0x0E00 <= cp <= 0x0EFF  # Thai, Lao
-        or 0x1780 <= cp <= 0x17FF  # Khmer
-        or 0x1100 <= cp <= 0x11FF
-        or 0x3040 <= cp <= 0x30FF
-        or 0x3130 <= cp <= 0x318F
-        or 0x3400 <= cp <= 0x9FFF
-        or 0xAC00 <= cp <= 0xD7AF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0xFF66 <= cp <= 0xFF9F
-        or cp >= 0x20000
-    )
+    return scripts.contains(scripts.NONSPACED_OPEN, ch)
 
 
 @lru_cache(maxsize=65536)
@@ -60,8 +51,7 @@ def word_key(word: str) -> str:
 @lru_cache(maxsize=65536)
 def bare_key(word: str) -> str:
     """The word without any diacritics (đ → d), case-folded."""
-    decomposed = unicodedata.normalize("NFD", word.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return strip_marks(word, marks="all")
 
 
 @lru_cache(maxsize=65536)

@@ -26,14 +26,15 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hpbase.clock import iso, utcnow
 from index.article import Article
 from index.db import connect
-from index.library import distinctive_terms, iso, match_any, weighted_bm25
+from index.library import distinctive_terms, match_any, weighted_bm25
 from index.text import bigram_chars, search_form
 
 STATES = ("new", "triaged", "drafting", "awaiting_approval", "published", "dismissed")
@@ -375,10 +376,6 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def priority_for(score: float | None) -> str:
     """The priority of a new case from its risk score (0..1)."""
     if score is None:
@@ -407,7 +404,7 @@ class CaseStore:
     """The ``case_*`` tables of the office's SQLite file, and the workflow rules. One writer
     at a time (a lock); safe to share between threads."""
 
-    def __init__(self, path: str | Path, *, now: Callable[[], datetime] = _now,
+    def __init__(self, path: str | Path, *, now: Callable[[], datetime] = utcnow,
                  due_hours: dict[str, float] | None = None) -> None:
         self.path = Path(path)
         self._conn = connect(self.path, foreign_keys=True)

@@ -18,10 +18,11 @@ import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hpbase.clock import iso, utcnow
 from index.db import connect
 from index.query import QuerySyntaxError, parse_query
 from index.sqlite import fts_clause
@@ -58,15 +59,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS library_fts_vocab USING fts5vocab(library_fts
 
 # bm25 column weights: title, text, single CJK characters
 _BM25 = "bm25(library_fts, 3.0, 1.0, 0.2)"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime | None) -> str | None:
-    """A UTC ISO 8601 string (seconds) for storage, or None."""
-    return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
 
 
 def index_tokens(text: str) -> list[str]:
@@ -216,7 +208,7 @@ def text_sha256(text: str) -> str:
 class LibraryStore:
     """The library tables in the office's SQLite file. Safe to share between threads."""
 
-    def __init__(self, path: str | Path, *, now=_now) -> None:
+    def __init__(self, path: str | Path, *, now=utcnow) -> None:
         self.path = Path(path)
         self._conn = connect(self.path, foreign_keys=True)
         self._conn.executescript(_SCHEMA)

@@ -16,21 +16,23 @@ from dataclasses import dataclass, field
 from langdetect import DetectorFactory, LangDetectException
 from langdetect.detector_factory import PROFILES_DIRECTORY
 
+from hpbase import scripts
+
 UNDETERMINED = "und"
 
 _SCRIPT_RANGES = (
-    ("hangul", ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF))),
-    ("kana", ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F))),
-    ("han", ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))),
-    ("thai", ((0x0E00, 0x0E7F),)),
-    ("lao", ((0x0E80, 0x0EFF),)),
-    ("khmer", ((0x1780, 0x17FF),)),
-    ("cyrillic", ((0x0400, 0x052F),)),
-    ("arabic", ((0x0600, 0x06FF), (0x0750, 0x077F))),
+    ("hangul", scripts.HANGUL),
+    ("kana", scripts.KANA),
+    ("han", scripts.HAN),
+    ("thai", scripts.THAI),
+    ("lao", scripts.LAO),
+    ("khmer", scripts.KHMER),
+    ("cyrillic", scripts.CYRILLIC),
+    ("arabic", scripts.ARABIC),
 )
 _SCRIPT_LANGUAGE = {"hangul": "ko", "thai": "th", "lao": "lo", "khmer": "km"}
 _SCRIPT_PATTERNS = {
-    name: re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges) + "]")
+    name: re.compile("[" + scripts.char_class(ranges) + "]")
     for name, ranges in _SCRIPT_RANGES
 }
 _LETTER = re.compile(r"[^\W\d_]")

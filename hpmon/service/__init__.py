@@ -28,9 +28,10 @@ TimeoutStopSec is set above it.
 
 from __future__ import annotations
 
+from hpbase.clock import iso, utcnow
 from hpmon.service.config import ServiceConfig, shutdown_bound
 from hpmon.service.jobs import JobSpec, build_jobs, run_digest_job, run_health_job
-from hpmon.service.jobstore import JobStore, iso, parse_iso, read_jobs, utcnow
+from hpmon.service.jobstore import JobStore, parse_iso, read_jobs
 from hpmon.service.lock import LOCK_FILE, AlreadyRunning, InstanceLock, read_lock_pid, running_pid
 from hpmon.service.scheduler import RUN_DIR, Service
 

@@ -7,8 +7,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from hpbase.clock import utcnow
 from hpmon.service.config import ServiceConfig
-from hpmon.service.jobstore import JobStore, utcnow
+from hpmon.service.jobstore import JobStore
 from hpmon.settings import Settings
 
 logger = logging.getLogger("hpmon.service")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hpbase.clock import iso, utcnow
 from index.db import connect, immediate_transaction
 
 # -- the job table ------------------------------------------------------------------------
@@ -44,14 +45,6 @@ CREATE TABLE IF NOT EXISTS service_health_events (
 CREATE TABLE IF NOT EXISTS service_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 RUNS_KEPT_DAYS = 30
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
 
 
 def parse_iso(text: str | None) -> datetime | None:

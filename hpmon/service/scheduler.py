@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hpbase.clock import iso, utcnow
 from hpmon.exitcodes import EXIT_FAILED
 from hpmon.service.config import KILL_WAIT_SECONDS, ServiceConfig, shutdown_bound
 from hpmon.service.jobs import JobSpec, build_jobs
-from hpmon.service.jobstore import JobStore, iso, utcnow
+from hpmon.service.jobstore import JobStore
 from hpmon.service.lock import InstanceLock
 from hpmon.settings import Settings
 
