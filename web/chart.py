@@ -136,10 +136,11 @@ def share_svg(columns: list[tuple[str, list[tuple[str, int, str | None, str]]]],
               colours: dict[str, str], *, height: int = 120) -> Markup:
     """100 % stacked bars: per bucket ``(axis label, [(value, count, href, tooltip), ...])`` the share of
     each value (``colours``: value -> fill), in the order given; every segment is a link. A bucket
-    without articles is an empty column. The first and last axis labels are written underneath."""
+    without articles is an empty column. No text inside (the SVG stretches to the page's width, which
+    would distort letters): the page writes the period under it."""
     if not columns:
         return Markup("")
-    plot = height - PAD_BOTTOM
+    plot = height - 2
     step = WIDTH / len(columns)
     gap = 1 if step > 3 else 0
     width = min(max(step - gap, 0.5), MAX_BAR_WIDTH)
@@ -158,12 +159,7 @@ def share_svg(columns: list[tuple[str, list[tuple[str, int, str | None, str]]]],
             rect = (f'<rect x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" height="{h:.2f}" '
                     f'fill="{colours.get(value, SERIES_COLOUR)}"><title>{escape(tip)}</title></rect>')
             parts.append(f'<a href="{escape(href)}" aria-label="{escape(tip)}">{rect}</a>' if href else rect)
-    parts.append(f'<line x1="0" y1="{plot}" x2="{WIDTH}" y2="{plot}" class="axis"/>')
-    parts.append(f'<text x="0" y="{height - 4}" class="tick">{escape(columns[0][0])}</text>')
-    if len(columns) > 1:
-        parts.append(f'<text x="{WIDTH}" y="{height - 4}" class="tick" text-anchor="end">'
-                     f'{escape(columns[-1][0])}</text>')
-    parts.append("</svg>")
+    parts.append(f'<line x1="0" y1="{plot}" x2="{WIDTH}" y2="{plot}" class="axis"/></svg>')
     return Markup("".join(parts))
 
 

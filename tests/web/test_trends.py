@@ -70,10 +70,9 @@ def trend_articles() -> list[tuple[Article, str]]:
     return out
 
 
-@pytest.fixture
-def settings(tmp_path):
-    """The web fixtures' home with the trend corpus indexed and grouped into stories."""
-    settings = make_home(tmp_path)
+def make_trend_home(root):
+    """The web fixtures' home with the trend corpus indexed and grouped into stories by the real store."""
+    settings = make_home(root)
     store = StoryStore(settings.home / "stories.sqlite")
     articles = []
     for article, text in sorted(trend_articles(), key=lambda p: p[0].published_at):
@@ -86,6 +85,11 @@ def settings(tmp_path):
     backend.upsert(articles)
     backend.close()
     return settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_trend_home(tmp_path)
 
 
 def corpus_story_ids(settings) -> dict[str, str]:
@@ -110,20 +114,20 @@ def test_the_numbers_of_the_last_7_days_against_the_7_before(client_for):
     assert page.status_code == 200
     text = page.text
     section = text[text.index('id="wow"'):text.index('id="topics-time"')]
-    rows = dict(re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="num">(?:<a[^>]*>)?(\d+)', section))
-    assert rows["Tất cả các bài"] == "20"
-    port = re.search(r"<th scope=\"row\">([^<]*)</th>\s*<td class=\"num\"><a[^>]*>12</a></td>\s*"
-                     r"<td class=\"num\"><a[^>]*>4</a></td>\s*<td class=\"num change-up\">▲ 200 %</td>", section)
-    assert port, "port logistics: 12 in the last 7 days, 4 before, ▲ 200 %"
-    tourism = re.search(r"<td class=\"num\"><a[^>]*>8</a></td>\s*<td class=\"num\"><a[^>]*>6</a></td>\s*"
-                        r"<td class=\"num change-up\">▲ 33,3 %</td>", section)
-    assert tourism
+    cells = r'<td role="rowheader"><strong>{}</strong></td>\s*<td class="num">{}</td>\s*<td class="num">{}</td>'
+    change = r'<a[^>]*>{}</a> <span class="small change change-{}"[^>]*>{}</span>'
+    names = re.findall(r'<td role="rowheader"><strong>([^<]+)</strong>', section)
+    assert len(names) == len(set(names)), names  # each tone and topic once
+    assert re.search(cells.format("Tất cả các bài", change.format(20, "up", "▲ 100 %"), "<a[^>]*>10</a>"), section)
+    assert re.search(cells.format("Cảng biển, logistics", change.format(12, "up", "▲ 200 %"), "<a[^>]*>4</a>"),
+                     section), "port logistics: 12 in the last 7 days, 4 before, ▲ 200 %"
+    assert re.search(cells.format("[^<]+", change.format(8, "up", "▲ 33,3 %"), "<a[^>]*>6</a>"), section)
     # tone: negative 5 now against 6 before (i 20..29 with i % 3 in (0, 1))
     now_neg = sum(1 for a, _ in trend_articles()[:20] if a.sentiment == "negative")
     before_neg = sum(1 for a, _ in trend_articles()[20:30] if a.sentiment == "negative")
     assert (now_neg, before_neg) == (5, 6)
-    assert re.search(r">Tiêu cực</th>\s*<td class=\"num\"><a[^>]*>5</a></td>\s*<td class=\"num\"><a[^>]*>6</a>"
-                     r"</td>\s*<td class=\"num change-down\">▼ 16,7 %</td>", section)
+    assert re.search(cells.format("Tiêu cực", change.format(5, "down", "▼ 16,7 %"), "<a[^>]*>6</a>"), section)
+    assert re.search(cells.format("Tích cực", "<a[^>]*>10</a> <span[^>]*>mới xuất hiện</span>", "0"), section)
 
 
 def test_every_number_links_to_a_search_finding_that_many_articles(client_for):
@@ -144,13 +148,13 @@ def test_topic_and_tone_over_time_are_svg_with_tables_and_share_of_voice_is_name
     assert '<svg class="chart"' in page and "<table" in page and "<script" not in page.split("</head>")[1]
     for name in ("Việt Nam", "Hoa Kỳ", "Trung Quốc", "Nhật Bản", "Tiếng Việt", "Tiếng Anh", "Tiếng Trung",
                  "Tiếng Nhật", "Báo 0"):
-        assert f'<th scope="row">{name}' in page, name
+        assert f'<td role="rowheader"><strong>{name}</strong>' in page, name
     for code in ("US", "CN", "JP", "zh", "ja", "port_logistics", "negative"):
-        assert f'<th scope="row">{code}<' not in page and f">{code}</" not in page, code
+        assert f"<strong>{code}</strong>" not in page and f">{code}</" not in page, code
     # 9 of 36 articles are Vietnamese: 25 %
     country = page[page.index('id="share-country"'):page.index('id="share-outlet"')]
-    assert re.search(r"Việt Nam<svg[^§]*?</th><td class=\"num\"><a[^>]*>9</a></td><td class=\"num\">25 %</td>",
-                     country)
+    assert re.search(r"Việt Nam</strong><div><svg[^§]*?</td><td class=\"num\"><a[^>]*>9</a></td>"
+                     r"<td class=\"num\">25 %</td>", country)
 
 
 def test_english_labels(client_for):
@@ -197,6 +201,10 @@ def test_the_stories_page_lists_groups_by_recent_growth(client_for, settings):
     assert page.index(f'href="/stories/{a}"') < page.index(f'href="/stories/{b}"')
     assert "7 bài" in page and "Bến container Lạch Huyện" in page and "Lễ hội biển Đồ Sơn" in page
     assert "6 bài trong 7 ngày qua, 1 bài 7 ngày trước đó" in page
+    assert 'href="/stories/trend-13"' not in page and "không được liệt kê" in page  # one-article stories
+    singles = client_for("viewer").get("/stories?single=1").text
+    assert 'href="/stories/trend-13"' in singles and singles.index(f'href="/stories/{a}"') < singles.index(
+        f'href="/stories/{b}"')
     one = client_for("viewer").get(f"/stories/{a}")
     assert one.status_code == 200
     for i in (0, 1, 2, 3, 4, 5, 20):

@@ -69,8 +69,10 @@ def stories_page(request: Request) -> Response:
         since = parse_day(raw) if raw else today - timedelta(days=DEFAULT_DAYS - 1)
     except ValueError:
         return render(request, "error.html", status_code=400, message_key="search.error.bad_date")
+    singles = request.query_params.get("single") == "1"  # one-article stories are hidden unless asked
     store = _store(request)
     rows = []
+    hidden = 0
     if store is not None:
         try:
             start = datetime.combine(since, time.min, ZoneInfo(ctx.timezone)).astimezone(UTC)
@@ -78,6 +80,9 @@ def stories_page(request: Request) -> Response:
         finally:
             store.close()
         for s in summaries:
+            if s.size < 2 and not singles:
+                hidden += 1
+                continue
             recent, before = growth(s.per_day, today)
             rows.append({"id": s.story_id, "title": s.title, "size": s.size, "outlets": s.outlets,
                          "languages": [language_name(x, lang) for x in s.languages],
@@ -86,7 +91,7 @@ def stories_page(request: Request) -> Response:
                          "recent": recent, "before": before, "growth": recent - before})
         rows.sort(key=lambda r: (-r["growth"], -r["recent"], -r["size"], -_ts(r["last_seen"]), r["id"]))
     return render(request, "stories.html", stories=rows[:PAGE_STORIES], more=max(0, len(rows) - PAGE_STORIES),
-                  since=since, has_store=store is not None, growth_days=GROWTH_DAYS)
+                  since=since, has_store=store is not None, growth_days=GROWTH_DAYS, singles=singles, hidden=hidden)
 
 
 def _ts(iso: str) -> float:

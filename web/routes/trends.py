@@ -229,7 +229,7 @@ class Trends:
         def rows(facet: str, order: tuple[str, ...] = ()) -> list[dict]:
             now, before = dict(cur_f.get(facet, [])), dict(prev_f.get(facet, []))
             values = [v for v in order if v in now or v in before] + sorted(
-                set(now) | set(before) - set(order), key=lambda v: (-now.get(v, 0), -before.get(v, 0), v))
+                (set(now) | set(before)) - set(order), key=lambda v: (-now.get(v, 0), -before.get(v, 0), v))
             return [self.change(self.name(facet, v), now.get(v, 0), before.get(v, 0),
                                 self.href(*cur, facet, v), self.href(*prev, facet, v)) for v in values]
 
