@@ -65,7 +65,8 @@ def trend_articles() -> list[tuple[Article, str]]:
             title=("Bến container Lạch Huyện" if text.startswith(STORY_A) else
                    "Lễ hội biển Đồ Sơn" if text.startswith(STORY_B) else _noise(i + 1000)[:30]),
             text=text, language=lang, country=countries[i % 4], outlet=f"Báo {i % 5}",
-            scope="domestic" if i % 4 == 0 else "foreign", coverage="city", topics=[topic], sentiment=tone,
+            scope="domestic" if i % 4 == 0 else "foreign", coverage="watch" if i in (14, 15) else "city",
+            sensitive_themes=["sovereignty"] if i in (14, 15, 25) else [], topics=[topic], sentiment=tone,
             risk_score=0.1, published_at=at(ago)), text))
     return out
 
@@ -127,6 +128,10 @@ def test_the_numbers_of_the_last_7_days_against_the_7_before(client_for):
     before_neg = sum(1 for a, _ in trend_articles()[20:30] if a.sentiment == "negative")
     assert (now_neg, before_neg) == (5, 6)
     assert re.search(cells.format("Tiêu cực", change.format(5, "down", "▼ 16,7 %"), "<a[^>]*>6</a>"), section)
+    # the sensitive and national watch rows: 2 watch articles now (none before), sovereignty 2 against 1
+    assert re.search(cells.format("Theo dõi quốc gia[^<]*", "<a[^>]*>2</a> <span[^>]*>mới xuất hiện</span>", "0"),
+                     section)
+    assert re.search(cells.format("Chủ quyền[^<]*", change.format(2, "up", "▲ 100 %"), "<a[^>]*>1</a>"), section)
     assert re.search(cells.format("Tích cực", "<a[^>]*>10</a> <span[^>]*>mới xuất hiện</span>", "0"), section)
 
 
@@ -216,12 +221,13 @@ def test_the_stories_page_lists_groups_by_recent_growth(client_for, settings):
 def test_an_unknown_story_is_404_and_bad_input_is_400(client_for):
     client = client_for("viewer")
     assert client.get("/stories/nosuchstory").status_code == 404
-    for url in ("/stories/<script>", "/stories/" + "a" * 200, "/stories?since=2026-13-01", "/stories?since=0001-01-01",
+    for url in ("/stories/<script>", "/stories/" + "a" * 200, "/stories/a b"):
+        assert client.get(url).status_code == 400, url
+    for url in ("/stories?since=2026-13-01", "/stories?since=0001-01-01",
                 "/trends?since=notadate", "/trends?until=9999-12-31", "/trends?since=2026-11-10&until=2026-11-01",
                 "/trends?min_risk=2", '/trends?q="unclosed', "/trends?lang=vi&since=2026-02-30"):
         response = client.get(url)
-        assert response.status_code in (400, 404), (url, response.status_code)
-        assert response.status_code != 404 or url.startswith("/stories/"), url
+        assert response.status_code == 400, (url, response.status_code)
     # a very long period is drawn per year, not per day
     long = client.get(f"/trends?since=1900-01-01&until=2199-12-31&source={SOURCE}")
     assert long.status_code == 200 and "Theo năm" in long.text

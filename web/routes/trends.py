@@ -26,7 +26,7 @@ DEFAULT_DAYS = 30
 SHARE_ROWS = 12  # values listed per share-of-voice panel; the rest is one line
 RISING_STORIES = 8
 TONES = ("negative", "neutral", "positive")
-NAMED = ("topic", "sentiment", "country", "language")  # facets this page names (the others as the search does)
+NAMED = ("topic", "sentiment", "country", "language", "theme")  # facets this page names (the others as the search does)
 ENGINE_ERRORS = ("QueryTimeout", "ConnectionError", "ConnectionTimeout", "TransportError")
 
 
@@ -113,6 +113,11 @@ class Trends:
             return self.ctx.taxonomy.name("topics", value, self.lang)
         if facet == "sentiment":
             return self.ctx.taxonomy.name("sentiments", value, self.lang)
+        if facet == "theme":
+            return self.ctx.taxonomy.name("themes", value, self.lang)
+        if facet in ("coverage", "scope"):
+            key = f"{facet}.{value}"
+            return self.t(key) if key in self.ctx.catalogues.messages.get(self.lang, {}) else value
         if facet == "country":
             return country_name(value, self.lang)
         if facet == "language":
@@ -236,7 +241,8 @@ class Trends:
         return {"cur": self.span(*cur), "prev": self.span(*prev),
                 "total": self.change(self.t("trends.all_articles"), cur_total, prev_total, self.href(*cur),
                                      self.href(*prev)),
-                "topics": rows("topic"), "tones": rows("sentiment", TONES), "stories": self.rising(cur, prev, cur_f)}
+                "topics": rows("topic"), "tones": rows("sentiment", TONES), "themes": rows("theme"),
+                "coverage": rows("coverage", ("city", "watch")), "stories": self.rising(cur, prev, cur_f)}
 
     def change(self, name: str, now: int, before: int, now_href: str, before_href: str) -> dict:
         if before:
