@@ -81,5 +81,12 @@ def test_trends_and_stories_in_the_browser(server, browser, width):  # noqa: F81
     assert "/stories/" in page.url and page.locator("ol.hits li.hit").count() == 7
     page.screenshot(path=str(SHOTS / f"stories-detail-{width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    page.goto(f"{base}/trends?source={SOURCE}")
+    page.click("form.lang-switch button")  # English
+    page.wait_for_load_state("networkidle")
+    assert "Topics over time" in page.text_content("main") and "United States" in page.text_content("main")
+    page.screenshot(path=str(SHOTS / f"trends-en-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert not errors, errors
     context.close()
