@@ -27,6 +27,13 @@ class Catalogues:
         for lang in LANGUAGES:
             path = directory / f"{lang}.json"
             self.messages[lang] = json.loads(path.read_text(encoding="utf-8"))
+            # further catalogues of the language (``vi.codes.json``: the names of machine codes, such as
+            # crawl failure reasons); a key may live in one file only
+            for extra in sorted(directory.glob(f"{lang}.*.json")):
+                more = json.loads(extra.read_text(encoding="utf-8"))
+                if clash := sorted(set(more) & set(self.messages[lang])):
+                    raise ValueError(f"{extra.name} repeats message keys: {clash[:5]}")
+                self.messages[lang].update(more)
 
     def gettext(self, lang: str, key: str, **values: object) -> str:
         """The message for ``key`` in ``lang`` (falling back to Vietnamese, then the key itself, which a

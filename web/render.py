@@ -4,6 +4,7 @@ to show hostile crawled text safely (highlighted snippets, paragraphs, marked sp
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from alerts.i18n import format_risk, risk_level, risk_points
+from alerts.i18n import MESSAGES as ALERT_MESSAGES
+from alerts.i18n import country_name, format_risk, language_name, reason_evidence, risk_level, risk_points
 from index.query import Snippet
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -64,6 +66,60 @@ def asset_version(name: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else "0"
 
 
+_REGISTRY: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+def registry_names(path: Path) -> dict[str, str]:
+    """Source id → the outlet's name from the sources registry (read again when the file changes)."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    cached = _REGISTRY.get(str(path))
+    if cached and cached[0] == mtime:
+        return cached[1]
+    try:
+        from crawlers.sources import load_sources
+
+        names = {s.id: s.name for s in load_sources(path) if s.name}
+    except Exception:  # a broken registry shows ids' outlets from the index instead
+        names = {}
+    _REGISTRY[str(path)] = (mtime, names)
+    return names
+
+
+def failure_parts(reason: str | None) -> tuple[str, str]:
+    """A stored crawl failure (``dns_error: host name not found``, ``http_503: HTTP 503``) as (code,
+    technical detail)."""
+    code, _, detail = (reason or "").partition(": ")
+    return code.strip(), detail.strip()
+
+
+def failure_message(reason: str | None, messages: dict[str, str], fallback: dict[str, str]) -> str:
+    """The reader's sentence for a crawl failure code; HTTP statuses by class (4xx, 5xx)."""
+    code, _ = failure_parts(reason)
+
+    def msg(key: str) -> str | None:
+        return messages.get(key) or fallback.get(key)
+
+    if code.startswith("http_") and code[5:].isdigit():
+        status = int(code[5:])
+        key = {4: "failure.http_4xx", 5: "failure.http_5xx"}.get(status // 100, "failure.http_other")
+        return (msg(f"failure.{code}") or msg(key) or code).format(status=status)
+    return msg(f"failure.{code}") or msg("failure.other") or code
+
+
+_PROBLEM_NO_RECIPIENT = re.compile(r"no recipient list or webhook named '([^']*)'")
+_PROBLEM_EMPTY = re.compile(r"recipient list '([^']*)' is empty")
+
+
+def _site(url: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url or "").hostname or ""
+    return host.removeprefix("www.")
+
+
 def make_environment() -> Environment:
     """The Jinja2 environment of the app: autoescape everywhere, strict about undefined names."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined,
@@ -94,8 +150,15 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         """A risk reason's kind in the reader's language (``theme:sovereignty`` → the theme's name)."""
         if kind.startswith("theme:"):
             return label("themes", kind.split(":", 1)[1])
-        key = f"risk.{kind}"
-        return t(key) if key in ctx.catalogues.messages.get(lang, {}) else kind
+        # the digest's and alert e-mails' words (alerts.i18n), so the three read the same
+        words = ALERT_MESSAGES.get(lang) or ALERT_MESSAGES["vi"]
+        return words.get(f"reason.{kind}") or words["reason.other"]
+
+    def evidence_text(kind: str, evidence: str, data: dict | None = None) -> str:
+        """A risk reason's evidence in the reader's words (the digest's helper)."""
+        return reason_evidence(kind, evidence, lang, data if isinstance(data, dict) else None)
+
+    source_outlets: dict[str, str] = {}
 
     def label(kind: str, value: str) -> str:
         return ctx.taxonomy.name(kind, value, lang)
@@ -109,14 +172,69 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         if param in ("lang", "scope", "coverage"):
             key = f"{param}.{value}"
             found = ctx.catalogues.messages.get(lang, {}).get(key) or ctx.catalogues.messages["vi"].get(key)
-            return found or value
+            return found or (language_name(value, lang) if param == "lang" else value)
+        if param == "country":
+            return country_name(value, lang)
+        if param == "source":
+            return source_name(value)
         return value
+
+    def source_name(source_id: str | None, outlet: str | None = None) -> str:
+        """The outlet people know, never the crawler's source id: the article's outlet, the registry's
+        name, else the outlet of an indexed article of that source."""
+        if outlet:
+            return outlet
+        if not source_id:
+            return ""
+        names = registry_names(Path(ctx.settings.sources_path))
+        if source_id in names:
+            return names[source_id]
+        found = source_outlets.get(source_id)
+        if found is None:
+            from index.query import SearchQuery
+
+            try:
+                hits = ctx.backend.search(SearchQuery(filters={"source": [source_id]}, limit=1)).hits
+                found = next((h.article.outlet or _site(h.article.url) for h in hits), "") or ""
+            except Exception:
+                found = ""
+            source_outlets[source_id] = found
+        return found or t("source.unnamed")
+
+    def failure_text(reason: str | None) -> str:
+        return failure_message(reason, ctx.catalogues.messages.get(lang, {}), ctx.catalogues.messages["vi"])
+
+    def delivery_problem(text: str | None) -> str:
+        """A delivery's stored error in the reader's words (the stored text when it has no known shape)."""
+        if not text:
+            return ""
+        if m := _PROBLEM_NO_RECIPIENT.search(text):
+            return t("delivery.problem.no_recipient", name=m[1])
+        if m := _PROBLEM_EMPTY.search(text):
+            return t("delivery.problem.empty", name=m[1])
+        return text
+
+    def rule_value(key: str, value: str) -> str:
+        """An alert rule's filter value as people read it (``themes: sovereignty`` → the theme's name)."""
+        param = {"language": "lang", "country": "country", "source": "source", "topic": "topic",
+                 "theme": "theme", "sentiment": "sentiment", "scope": "scope", "coverage": "coverage"}.get(key)
+        return value_name(param, value) if param else value
+
+    def code_name(prefix: str, code: str | None) -> str:
+        """A machine code's name from the catalogue (``kind.news_search``), the code when it has none."""
+        key = f"{prefix}.{code}"
+        return t(key) if key in ctx.catalogues.messages.get(lang, {}) else (code or "")
 
     env: Environment = ctx.env
     html = env.get_template(template).render(
         request=request, t=t, lang=lang, user=request.state.user, csrf_token=request.state.csrf_token,
         fmt_dt=lambda v: dates.datetime(v, lang), fmt_date=lambda v: dates.date(v, lang), label=label,
-        value_name=value_name, audit_action=audit_action, risk_kind=risk_kind,
+        value_name=value_name, audit_action=audit_action, risk_kind=risk_kind, source_name=source_name,
+        evidence_text=evidence_text,
+        rule_value=rule_value, label_keys=lambda kind: sorted(getattr(ctx.taxonomy, kind)),
+        country=lambda code: country_name(code, lang), language=lambda code: value_name("lang", code or ""),
+        failure_text=failure_text, failure_code=lambda reason: failure_parts(reason)[0],
+        delivery_problem=delivery_problem, code_name=code_name,
         # one risk presentation with the digest and alert mails (alerts.i18n): "72/100 (cao)", "+35"
         risk_text=lambda score, level=None: format_risk(score, lang, level), risk_level=risk_level,
         risk_weight=lambda weight: f"+{risk_points(weight or 0)}",

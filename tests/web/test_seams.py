@@ -1,0 +1,159 @@
+"""Vietnamese (and English) without seams: every page of the app, rendered in vi and in en over
+realistic data (articles with reasons, a case, sources with failures, alert rules and an alert
+whose delivery failed, a saved search, users, error pages), shows no message key, no machine
+code and no source id in its visible text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import html as lxml_html
+
+from .conftest import csrf_of
+
+# a message key: "field.body", "search.via_label" (dotted lowercase words); URLs and host names
+# are left out below
+KEY = re.compile(r"\b[a-z]+(?:\.[a-z_]+)+\b")
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # rebuttal_queue, dns_error, contested_naming
+CODE2 = re.compile(r"(?<![\w.-])[A-Z]{2}(?![\w.-])")  # VN, CN: country codes shown as such
+URLISH = re.compile(r"\S+://\S+|\b[\w.-]+\.(?:vn|com|org|net|example|cn|jp|kr|ru|fr|uk|io)\b(?:/\S*)?|\S+@\S+")
+SOURCE_IDS = ("src-vi", "src-en", "src-zh", "src-ja", "src-ko", "src-ru", "src-fr", "src-evil", "broken-feed",
+              "vnexpress-thoisu")
+# machine words the tests' data puts in the pages on purpose (titles and names people typed)
+ALLOWED = {"hpmon", "CSV", "JSON", "SHA",
+           "OR",  # the query operator the syntax help names
+           "e.g", "robots.txt",
+           "AP",  # AP News, an outlet's name in config/sources.yaml
+           "window.__pwned"}  # the hostile article's title, crawled text shown escaped
+
+
+def visible_text(page: str) -> str:
+    """The text a reader sees: no <script>/<style>, no attribute values, no <code> the page shows
+    as code on purpose (a query people typed, an ID to copy)."""
+    doc = lxml_html.fromstring(page)
+    for bad in doc.xpath("//script|//style|//template"):
+        bad.drop_tree()
+    return " ".join(t.strip() for t in doc.xpath("//body//text()[not(ancestor::code)]") if t.strip())
+
+
+def seams(text: str) -> list[str]:
+    """Message keys, snake_case codes, lone two-letter codes and source ids in ``text``."""
+    text = URLISH.sub(" ", text)
+    found = [m.group(0) for m in KEY.finditer(text)]
+    found += [m.group(0) for m in SNAKE.finditer(text)]
+    found += [m.group(0) for m in CODE2.finditer(text)]
+    found += [sid for sid in SOURCE_IDS if re.search(rf"(?<![\w-]){re.escape(sid)}(?![\w-])", text)]
+    return sorted({f for f in found if f not in ALLOWED})
+
+
+def test_the_checker_finds_each_kind_of_seam():
+    page = ("<html><body><p>Nội dung: field.body</p><p>Lý do: dns_error, host name not found</p>"
+            "<p>Quốc gia: CN</p><p>Nguồn: src-zh</p><p lang='en' title='field.x'>"
+            "<a href='https://a.example/x_y'>https://a.example/x_y</a></p>"
+            "<script>var rebuttal_queue = 1;</script></body></html>")
+    assert seams(visible_text(page)) == ["CN", "dns_error", "field.body", "src-zh"]
+
+
+def test_the_checker_catches_a_missing_message_key_in_a_rendered_template(app):
+    """A template that asks for a key no catalogue has renders the key itself: the check sees it."""
+    from starlette.requests import Request
+
+    from web.render import render
+
+    env = app.state.ctx.env
+    env.loader.mapping = {}  # type: ignore[attr-defined]
+    from jinja2 import ChoiceLoader, DictLoader
+
+    env.loader = ChoiceLoader([DictLoader({"seam.html": '{% extends "base.html" %}{% block content %}'
+                                                        '<p>{{ t("field.nowhere_in_catalogue") }}</p>'
+                                                        '{% endblock %}'}), env.loader])
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_string": b"", "app": app}
+    request = Request(scope)
+    request.state.lang = "vi"
+    request.state.user = None
+    request.state.csrf_token = "t"
+    page = render(request, "seam.html").body.decode()
+    assert "field.nowhere_in_catalogue" in seams(visible_text(page))
+
+
+@pytest.fixture
+def rich_app(app, settings):
+    """The fixture app plus a case, sources with failures, an alert rule, a failed alert delivery and a
+    saved search."""
+    from alerts.delivery import AlertLog, DeliverySpec
+    from crawlers.state import CrawlState
+
+    ctx = app.state.ctx
+    case = ctx.services["cases"].open_case_for(ctx.backend.get("reasoned"), 0.75).case
+    state = CrawlState(settings.state_path)
+    run = state.start_run()
+    state.source_succeeded("vnexpress-thoisu", new_articles=3)
+    for reason in ("timeout", "dns_error: host name not found", "http_503", "robots_denied"):
+        state.source_failed("vnexpress-thoisu", reason, "https://vnexpress.net/rss/thoi-su.rss", run)
+    for reason in ("blocked_address", "too_large", "malformed_feed", "http_404"):
+        state.source_failed("broken-feed", reason, "https://broken.example/rss", run)
+    state.finish_run(run, {"sources": [
+        {"source": "vnexpress-thoisu", "fetched": 10, "new": 3, "relevant": 2, "failed": 4},
+        {"source": "broken-feed", "fetched": 0, "new": 0, "relevant": 0, "failed": 4}]})
+    state.close()
+    log = AlertLog(settings.app_db_path)
+    log.create_alert(rule="high_risk", kind="match", story_key="story-port", severity="high",
+                     payload={"article": {"id": "reasoned", "title": "Hoàng Sa và Hải Phòng", "language": "vi"}},
+                     members=[("reasoned", {})],
+                     deliveries=[DeliverySpec("email", "sotttt", "sotttt", "vi",
+                                              problem="no recipient list or webhook named 'sotttt' in the settings")])
+    log.close()
+    admin = ctx.users.get_by_name("admin")
+    ctx.saved.add(admin.id, "Biển Đông", [("q", "hoang sa"), ("scope", "foreign"), ("topic", "sovereignty")])
+    return app, case.id
+
+
+PAGES = [
+    "/search",
+    "/search?q=hai+phong",
+    "/search?q=&topic=sovereignty&sentiment=negative&scope=foreign&lang=zh&country=CN&theme=sovereignty",
+    "/search?source=src-zh&country=VN",
+    "/articles/reasoned",
+    "/articles/zh-port",
+    "/articles/en-sea",
+    "/cases",
+    "/cases/{case}",
+    "/sources",
+    "/alerts",
+    "/alerts/new",
+    "/alerts/rules/high_risk/test",
+    "/alerts/rules/high_risk/edit",
+    "/digests",
+    "/users",
+    "/account",
+    "/articles/no-such-article",  # 404
+    "/search?page=999999999999",  # 400
+]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_page_reads_without_seams(rich_app, client_for, lang):
+    app, case_id = rich_app
+    client = client_for("admin")
+    if lang == "en":
+        client.post("/lang", data={"lang": "en", "csrf_token": csrf_of(client.get("/search").text), "next": "/"})
+    paths = [p.format(case=case_id) for p in PAGES]
+    digests = client.get("/digests").text
+    paths += sorted(set(re.findall(r'href="(/digests/preview/[^"]+)"', digests)))[:3]
+    problems = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code in (200, 400, 404), (path, response.status_code)
+        assert f'lang="{lang}"' in response.text[:500], path
+        found = seams(visible_text(response.text))
+        if found:
+            problems[path] = found
+    viewer = client_for("viewer")
+    if lang == "en":
+        viewer.post("/lang", data={"lang": "en", "csrf_token": csrf_of(viewer.get("/search").text), "next": "/"})
+    forbidden = viewer.get("/users")
+    assert forbidden.status_code == 403
+    if found := seams(visible_text(forbidden.text)):
+        problems["/users (403)"] = found
+    assert not problems, "\n".join(f"{p}: {f}" for p, f in problems.items())
