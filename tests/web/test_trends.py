@@ -245,6 +245,7 @@ def test_no_story_store_yet_says_what_to_do(client_for, settings):
     page = client_for("viewer").get("/stories")
     assert page.status_code == 200 and "Chưa có sự kiện nào" in page.text
     assert client_for("viewer").get("/stories/trend-00").status_code == 404
+    assert not (settings.home / "stories.sqlite").exists()  # looking did not create an empty store
 
 
 def test_a_partial_answer_is_flagged(client_for, app, monkeypatch):
