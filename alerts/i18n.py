@@ -14,10 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_percent
+
+from hpbase.configfiles import ConfigFileError, RiskConfig, TopicsFile
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -175,17 +176,17 @@ def load_label_names(taxonomy_path: Path | None) -> dict[str, dict[str, str]]:
     """Display names {"topic:<label>" | "theme:<label>": {vi, en}} of topics and sensitive themes from the
     taxonomy file (``config/topics.yaml``); empty when the file is absent or unreadable, since
     an alert must still go out with label keys rather than not at all."""
-    if taxonomy_path is None or not taxonomy_path.is_file():
+    if taxonomy_path is None:
         return {}
     try:
-        raw = yaml.safe_load(taxonomy_path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        taxonomy = TopicsFile.read(taxonomy_path)
+    except ConfigFileError:
         return {}
     names: dict[str, dict[str, str]] = {}
-    for section, kind in (("topics", "topic"), ("sensitive_themes", "theme")):
-        for entry in raw.get(section) or []:
-            if isinstance(entry, dict) and isinstance(entry.get("name"), dict) and entry.get("label"):
-                names[f"{kind}:{entry['label']}"] = {str(k): str(v) for k, v in entry["name"].items()}
+    for labels, kind in ((taxonomy.topics, "topic"), (taxonomy.themes, "theme")):
+        for entry in labels:
+            if entry.name is not None:
+                names[f"{kind}:{entry.label}"] = dict(entry.name)
     return names
 
 
@@ -194,7 +195,7 @@ def load_label_names(taxonomy_path: Path | None) -> dict[str, dict[str, str]]:
 # risk reads "72/100 (cao)" everywhere and a date "ngày 24 tháng 11 năm 2025".
 
 # The bands of config/risk.yaml (risk.levels) — used only when an article carries no level.
-RISK_BANDS = (("high", 0.55), ("medium", 0.30))
+RISK_BANDS = (("high", RiskConfig.high), ("medium", RiskConfig.medium))
 RISK_LEVELS = {
     "vi": {"low": "thấp", "medium": "trung bình", "high": "cao"},
     "en": {"low": "low", "medium": "medium", "high": "high"},

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hpbase.configfiles import RiskFile
 from index.query import QuerySyntaxError, SearchQuery, parse_query
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -325,23 +326,14 @@ def load_rules(path: Path, *, thresholds: dict[str, float] | None = None) -> lis
 
 def read_risk_thresholds(risk_path: Path | None) -> dict[str, float]:
     """Named risk thresholds a rule may use as ``min_risk`` (``queue_threshold``, ``medium``,
-    ``high``) from ``config/risk.yaml``, so the alert threshold cannot drift from the queue's."""
-    if risk_path is None or not risk_path.is_file():
+    ``high``) from ``config/risk.yaml``, so the alert threshold cannot drift from the queue's: they
+    are ``RiskConfig.thresholds()``, the object (and defaults, when the file is absent) the queue uses."""
+    if risk_path is None:
         return {}
     try:
-        raw = yaml.safe_load(risk_path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        return RiskFile.read(risk_path).risk_config().thresholds()
+    except (ValueError, TypeError):  # ConfigFileError included: rules naming a threshold then say so
         return {}
-    risk = raw.get("risk") if isinstance(raw, dict) else None
-    if not isinstance(risk, dict):
-        return {}
-    out: dict[str, float] = {}
-    if isinstance(risk.get("queue_threshold"), int | float):
-        out["queue_threshold"] = float(risk["queue_threshold"])
-    for level, value in (risk.get("levels") or {}).items():
-        if isinstance(value, int | float):
-            out[str(level)] = float(value)
-    return out
 
 
 def recipient_problems(rules: list[Rule], recipients: dict[str, list[str]], webhooks: dict[str, str]) -> list[str]:

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
+from hpbase.configfiles import RiskConfig
+
+__all__ = ["Risk", "RiskConfig", "RiskReason", "combine", "score_risk"]
 
 if TYPE_CHECKING:  # only for type hints: risk does not need the detectors to run
     from classifiers.facts import FactConflict
@@ -54,58 +56,6 @@ class Risk:
 
 
 _DEFAULT_THEME_WEIGHTS = {1: 0.1, 2: 0.3, 3: 0.4}
-
-
-@dataclass(frozen=True)
-class RiskConfig:
-    """The weights of ``config/risk.yaml`` → ``risk`` (see that file for what each means)."""
-
-    queue_threshold: float = 0.30
-    medium: float = 0.30
-    high: float = 0.55
-    theme_weights: dict[str, dict[int, float]] = field(default_factory=dict)
-    rebuttal_factor: float = 0.6
-    theme_floors: dict[str, float] = field(default_factory=dict)
-    negative_sentiment: float = 0.25
-    negative_sentiment_min_probability: float = 0.5
-    outlet_profiles: dict[str, float] = field(default_factory=dict)
-    divergence_weight: float = 0.40
-    divergence_min: float = 0.30
-    fact_conflict: float = 0.35
-    fact_conflicts_max: int = 3
-
-    @classmethod
-    def from_config(cls, config_dir: Path) -> RiskConfig:
-        """The ``risk`` section of ``config_dir/risk.yaml`` (defaults when absent)."""
-        path = Path(config_dir) / "risk.yaml"
-        raw: dict[str, Any] = {}
-        if path.exists():
-            raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("risk") or {}
-        levels = raw.pop("levels", {}) or {}
-        themes = {
-            str(theme): {int(k): _weight(v) for k, v in (by_sev or {}).items()}
-            for theme, by_sev in (raw.pop("theme_weights", {}) or {}).items()
-        }
-        known = {f for f in cls.__dataclass_fields__ if f not in ("medium", "high", "theme_weights")}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"config/risk.yaml risk: unknown keys {sorted(unknown)}")
-        kwargs: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
-        for key in ("theme_floors", "outlet_profiles"):
-            kwargs[key] = {str(k): _weight(v) for k, v in (kwargs.get(key) or {}).items()}
-        return cls(
-            medium=float(levels.get("medium", 0.30)),
-            high=float(levels.get("high", 0.55)),
-            theme_weights=themes,
-            **kwargs,
-        )
-
-
-def _weight(value: Any) -> float:
-    w = float(value)
-    if not 0.0 <= w < 1.0:
-        raise ValueError(f"risk weight {w} is not in [0, 1)")
-    return w
 
 
 def combine(weights: Sequence[float]) -> float:

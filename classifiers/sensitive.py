@@ -24,6 +24,7 @@ import yaml
 
 from classifiers.terms import Match, Term, TermMatcher, make_term, normalize
 from hpbase import scripts
+from hpbase.configfiles import RiskFile
 
 THEMES = (
     "sovereignty",
@@ -187,9 +188,7 @@ class SensitiveDetector:
         config_dir = Path(config_dir)
         lexicon = yaml.safe_load((config_dir / "lexicons" / "sensitive.yaml").read_text(encoding="utf-8"))
         risk_path = config_dir / "risk.yaml"
-        section: dict[str, Any] = {}
-        if risk_path.exists():
-            section = (yaml.safe_load(risk_path.read_text(encoding="utf-8")) or {}).get("sensitive") or {}
+        section: dict[str, Any] = dict(RiskFile.read(risk_path).sensitive)
         rule_cfg = dict(section.get("theme_rule") or {})
         rule_cfg["title_rule_exempt"] = tuple(rule_cfg.get("title_rule_exempt") or ())
         rule_cfg["weak_term_with_topic"] = {str(theme): tuple(topics or ()) for theme, topics

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from hpbase.configfiles import ConfigFileError, TopicsFile
 from index.text import WORD, fold
 
 log = logging.getLogger(__name__)
@@ -144,12 +145,11 @@ class Thesaurus:
         thesaurus = cls()
         if city is not None and (raw := _read(city)) is not None:
             thesaurus._add_city(raw)
-        if taxonomy is not None and (raw := _read(taxonomy)) is not None:
-            for section, facet in (("topics", "topic"), ("sensitive_themes", "theme")):
-                for item in raw.get(section) or []:
-                    if isinstance(item, dict) and item.get("label"):
-                        names = [str(n) for n in (item.get("name") or {}).values()]
-                        thesaurus.add_label(facet, str(item["label"]), [*names, *_name_parts(names)])
+        if taxonomy is not None and (labels := _read_taxonomy(taxonomy)) is not None:
+            for entries, facet in ((labels.topics, "topic"), (labels.themes, "theme")):
+                for item in entries:
+                    names = list((item.name or {}).values())
+                    thesaurus.add_label(facet, item.label, [*names, *_name_parts(names)])
         for facet, path in lexicons:
             raw = _read(path)
             if raw is None:
@@ -196,6 +196,18 @@ class Thesaurus:
 def _installation(files: tuple[Path, Path, Path, Path], stamp: tuple[int, ...]) -> Thesaurus:
     city, taxonomy, topics, sensitive = files
     return Thesaurus.from_config(city=city, taxonomy=taxonomy, lexicons=[("topic", topics), ("theme", sensitive)])
+
+
+def _read_taxonomy(path: Path) -> TopicsFile | None:
+    try:
+        taxonomy = TopicsFile.read(Path(path))
+    except ConfigFileError as exc:
+        log.warning("search thesaurus: %s left out (%s)", path, exc)
+        return None
+    if not taxonomy.exists:
+        log.warning("search thesaurus: %s left out (no such file)", path)
+        return None
+    return taxonomy
 
 
 def _read(path: Path) -> dict[str, Any] | None:

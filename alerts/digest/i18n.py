@@ -21,6 +21,7 @@ from babel.dates import get_timezone_location
 from babel.numbers import format_decimal, format_percent
 
 from alerts.i18n import country_name, format_risk, language_name, official_date, reason_evidence, risk_points
+from hpbase.configfiles import TaxonomyLabel, TopicsFile
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,13 @@ def load_taxonomy(path: Path) -> Taxonomy:
     if not path.is_file():
         log.warning("no taxonomy at %s: labels are shown by their key", path)
         return Taxonomy()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    taxonomy = TopicsFile.read(path)
 
-    def names(section: str) -> dict[str, dict[str, str]]:
-        return {str(item["label"]): {str(k): str(v) for k, v in (item.get("name") or {}).items()}
-                for item in raw.get(section) or [] if isinstance(item, dict) and item.get("label")}
+    def names(labels: tuple[TaxonomyLabel, ...]) -> dict[str, dict[str, str]]:
+        return {entry.label: dict(entry.name or {}) for entry in labels}
 
-    return Taxonomy(topics=names("topics"), sentiments=names("sentiments"), themes=names("sensitive_themes"))
+    return Taxonomy(topics=names(taxonomy.topics), sentiments=names(taxonomy.sentiments),
+                    themes=names(taxonomy.themes))
 
 
 class Translator:

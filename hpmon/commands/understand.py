@@ -8,9 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-import yaml
 from rich.table import Table
 
+from hpbase.configfiles import TopicsFile
 from hpmon.app import load_city, open_backend
 from hpmon.settings import Settings
 from hpmon.term import console
@@ -22,11 +22,11 @@ def _settings(ctx: click.Context) -> Settings:
 
 def known_topics(settings: Settings) -> set[str]:
     """The topic labels of the taxonomy (config/topics.yaml)."""
-    raw = yaml.safe_load((settings.config_dir / "topics.yaml").read_text(encoding="utf-8")) or {}
-    topics = raw.get("topics", [])
-    if isinstance(topics, dict):
-        return set(topics)
-    return {t["label"] if isinstance(t, dict) else str(t) for t in topics}
+    path = settings.config_dir / "topics.yaml"
+    taxonomy = TopicsFile.read(path)
+    if not taxonomy.exists:
+        raise FileNotFoundError(path)
+    return set(taxonomy.topic_keys)
 
 
 @click.command()
