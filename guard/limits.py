@@ -59,3 +59,16 @@ def hash_member(zf: zipfile.ZipFile, name: str, limit: int) -> tuple[str, int]:
                 raise TooLarge(f"{name} expands beyond {_mib(limit)}")
             digest.update(chunk)
     return digest.hexdigest(), size
+
+
+def read_stream(stream, limit: int, *, what: str = "the stream") -> bytes:
+    """The bytes of a file-like ``stream`` (a WARC record's content stream, which inflates as it
+    is read), at most ``limit`` of them, read in chunks; ``TooLarge`` past the limit, having read
+    no more than ``limit`` + one chunk."""
+    chunks, size = [], 0
+    while chunk := stream.read(min(CHUNK, limit + 1 - size)):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"{what} expands beyond {_mib(limit)}")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -195,13 +195,16 @@ def _page_from_file(path: Path):
                        status=200, headers={}, body=path.read_bytes(), fetched_at=datetime.now(UTC))
 
 
-def _pages_from_warc(path: Path):
+def _pages_from_warc(path: Path, max_bytes: int):
     """Each response record of a WARC as a ``FetchedPage``; a record that cannot be read (a bad
     date or status line) as ``(where, reason)`` instead, and the records after it are still read.
-    A file that cannot be read on (truncated, corrupt) raises."""
+    A page is read in chunks up to ``max_bytes`` (the crawl's ``max_page_bytes``) as its record
+    inflates, never whole: a larger one is ``too_large`` and skipped. A file that cannot be read
+    on (truncated, corrupt) raises."""
     from warcio.archiveiterator import ArchiveIterator
 
     from crawlers.items import FetchedPage
+    from guard.limits import TooLarge, read_stream
 
     with path.open("rb") as fh:
         for number, record in enumerate(ArchiveIterator(fh), start=1):
@@ -218,7 +221,10 @@ def _pages_from_warc(path: Path):
                 status = int(record.http_headers.get_statuscode() or 200)
                 if not url:
                     raise ValueError("no WARC-Target-URI")
-                body = record.content_stream().read()
+                body = read_stream(record.content_stream(), max_bytes, what="the page")
+            except TooLarge as exc:  # the rest of the record is skipped in chunks by the iterator
+                yield where, f"too_large: {exc} (max_page_bytes), skipped"
+                continue
             except (ValueError, TypeError, OverflowError) as exc:
                 yield where, f"bad_record: {exc}"
                 continue
@@ -274,7 +280,8 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
         pipeline = build_pipeline(settings, backend, [])
         new_articles = []
         for path in files:
-            pages = _pages_from_warc(path) if path.name.endswith((".warc", ".warc.gz")) else [_page_from_file(path)]
+            is_warc = path.name.endswith((".warc", ".warc.gz"))
+            pages = _pages_from_warc(path, settings.max_page_bytes) if is_warc else [_page_from_file(path)]
             try:
                 for page in pages:
                     counts["pages"] += 1

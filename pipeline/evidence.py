@@ -33,7 +33,7 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 
 from crawlers.warc import WarcArchive
-from guard.limits import TooLarge, hash_member, read_member
+from guard.limits import TooLarge, hash_member, read_member, read_stream
 from guard.net import HostPolicy, Refused, guarded_client
 from index.article import Article
 from index.cases import CaseArticle, CaseStore, EvidenceRecord, Recheck
@@ -47,6 +47,9 @@ MAX_DIFF_CHARS = 200_000
 MAX_ROBOTS_BYTES = 500_000
 # What `verify_export` inflates at most: the manifest, and any one file of a bundle.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+# A WARC record (its stored bytes, and its page as it inflates) is read up to this much: ten times
+# the crawl's default page cap (``max_page_bytes``), as ``web.evidence`` serves records.
+MAX_WARC_RECORD_BYTES = 50_000_000
 MAX_BUNDLE_MEMBER_BYTES = 1024 * 1024 * 1024
 # Cases whose articles `recheck` watches by default: everything but dismissed ones (an edit
 # after a rebuttal was published matters too).
@@ -80,8 +83,13 @@ class WarcCopy:
     warc_date: datetime | None
 
 
-def read_warc_record(warc_dir: Path, warc_file: str, offset: int) -> WarcCopy | Dropped:
-    """The record at ``offset`` of ``warc_dir/warc_file``, or why it cannot be read."""
+def read_warc_record(warc_dir: Path, warc_file: str, offset: int, *, max_bytes: int = MAX_WARC_RECORD_BYTES,
+                     with_body: bool = True) -> WarcCopy | Dropped:
+    """The record at ``offset`` of ``warc_dir/warc_file``, or why it cannot be read. Bounded:
+    the record's stored bytes and its page body (decoded as it is read: a gzip member, a
+    ``Content-Encoding``) are each read up to ``max_bytes`` in chunks, never whole; past it,
+    ``too_large``. ``with_body=False`` (the web's download of the record) leaves the body unread
+    (``body`` is then empty)."""
     path = Path(warc_dir) / Path(warc_file).name  # the name only: never leave the archive folder
     if not path.is_file():
         return Dropped("evidence", "warc_missing", f"WARC file not found: {path}")
@@ -99,11 +107,15 @@ def read_warc_record(warc_dir: Path, warc_file: str, offset: int) -> WarcCopy | 
                 code = record.http_headers.get_statuscode()
                 status = int(code) if code and code.isdigit() else None
                 content_type = record.http_headers.get_header("Content-Type")
-            body = record.content_stream().read()
-            iterator.read_to_end(record)
+            body = read_stream(record.content_stream(), max_bytes, what="the record's page") if with_body else b""
+            iterator.read_to_end(record)  # skipped in chunks, not held
             length = iterator.get_record_length()
+            if length > max_bytes:
+                raise TooLarge(f"the stored record is {length} bytes, more than {max_bytes}")
             fh.seek(offset)
             raw = fh.read(length)
+    except TooLarge as exc:
+        return Dropped("evidence", "too_large", f"{warc_file}:{offset}: {exc}, not read further")
     except Exception as exc:  # a truncated or corrupt archive
         return Dropped("evidence", "warc_unreadable", f"{type(exc).__name__}: {exc}")
     warc_date = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.evidence import read_warc_record as read_record
 from pipeline.evidence import sha256_bytes
 from pipeline.outcome import Dropped
+
+log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 50_000_000
 
@@ -36,8 +39,12 @@ def read_warc_record(warc_dir: Path, file_name: str | None, offset: int | None) 
         raise EvidenceError("evidence.none")
     if Path(file_name).name != file_name or file_name.startswith("."):
         raise EvidenceError("evidence.bad_name")
-    copy = read_record(warc_dir, file_name, offset)
+    # only the stored bytes are served: the page inside is not inflated, and a record larger than
+    # MAX_RECORD_BYTES is refused before it is read (it was read whole, then measured)
+    copy = read_record(warc_dir, file_name, offset, max_bytes=MAX_RECORD_BYTES, with_body=False)
     if isinstance(copy, Dropped):
+        if copy.reason != "warc_missing":
+            log.warning("evidence record %s:%s not served: %s", file_name, offset, copy)
         raise EvidenceError("evidence.missing" if copy.reason == "warc_missing" else "evidence.unreadable")
     if not copy.raw or len(copy.raw) > MAX_RECORD_BYTES:
         raise EvidenceError("evidence.unreadable")
