@@ -18,10 +18,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpmon.service.config import ServiceConfig
+from hpmon.service.jobstore import read_jobs
+from hpmon.service.lock import running_pid
 from hpmon.settings import Settings
 
 if TYPE_CHECKING:
-    from hpmon.service import JobStore, ServiceConfig
+    from hpmon.service.jobstore import JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +172,6 @@ def health_report(settings: Settings, *, config: ServiceConfig | None = None,
     values; ``problems`` lists what an admin should act on and ``status`` sums it up
     ("ok", "degraded" or "failing")."""
     from hpmon import __version__
-    from hpmon.service import ServiceConfig, read_jobs, running_pid
 
     config = config or ServiceConfig.from_settings(settings)
     now = now or datetime.now(UTC)
