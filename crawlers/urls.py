@@ -69,15 +69,27 @@ def same_site(a: str, b: str) -> bool:
     return ha.removeprefix("www.") == hb.removeprefix("www.")
 
 
+# Parameters that choose a view of the same article (AMP, mobile, print), not the article: a page
+# reached with only these may take its bare canonical.
+_VIEW_PARAMS = frozenset({"amp", "amp_js_v", "usqp", "output", "outputtype", "outputformat", "m", "mobile", "print",
+                          "printable", "view", "viewtype", "format", "layout", "theme", "display"})
+
+
 def resolve_canonical(page_url: str, declared: str | None) -> str:
     """The page's canonical URL: its ``rel=canonical`` when that points to a real page on the
-    same site (not the home page, as misconfigured sites do), else the page's own URL."""
+    same site (not the home page, nor the page's own path without the query that selects the
+    article — ``tin-tuc.aspx`` for ``tin-tuc.aspx?ID=5`` — as misconfigured sites do: either would
+    give every article one id), else the page's own URL."""
     own = canonical_url(page_url)
     if not declared or not declared.startswith(("http://", "https://")):
         return own
     candidate = canonical_url(declared)
     if not same_site(own, candidate):
         return own
-    if urlsplit(candidate).path in ("", "/") and urlsplit(own).path not in ("", "/"):
+    own_parts, parts = urlsplit(own), urlsplit(candidate)
+    if parts.path in ("", "/") and own_parts.path not in ("", "/"):
         return own
+    if parts.path == own_parts.path and own_parts.query and not parts.query and not parts.fragment and \
+            any(k.lower() not in _VIEW_PARAMS for k, _ in parse_qsl(own_parts.query, keep_blank_values=True)):
+        return own  # the script without the parameters that select the article (already tracking-free)
     return candidate

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from crawlers.urls import canonical_url, is_tracking_param
+from crawlers.urls import canonical_url, is_tracking_param, resolve_canonical
 
 # Pairs of DIFFERENT articles in the URL shapes of Vietnamese and Chinese news sites: each pair
 # must keep two ids.
@@ -77,12 +77,96 @@ def test_canonical_url_is_idempotent():
             assert canonical_url(once) == once
 
 
-def test_fixture_site_articles_keep_distinct_ids():
-    from index.article import article_id
+BASE = "http://127.0.0.1:8000"
+# The URL shapes of Vietnamese and Chinese news sites, filled with each fixture article's serial
+# number and slug; each must select one article.
+SHAPES = [
+    "https://{domain}/tin-tuc.aspx?ID={n}",
+    "https://{domain}/News/NewsDetail.aspx?newsid={n}&catid=3",
+    "https://{domain}/tin.php?id={n}",
+    "https://{domain}/-/{slug}-{n}.htm",
+    "https://{domain}/tin-tuc.aspx?cid={n}",
+    "https://{domain}/a/20261120/{n:06d}.htm",
+]
+TRACKING = "utm_source=rss&utm_medium=feed&fbclid=IwAR0abc&spm=a21bo.1&gclid=Cj0K"
+
+
+def _fixture_articles() -> list[dict]:
     from tests.fixtures.fixture_sources import load_manifest
 
-    paths = [a["path"] for a in load_manifest()["articles"]]
-    ids = {article_id(canonical_url("http://127.0.0.1:8000" + p)) for p in paths}
-    assert len(ids) == len(paths)
-    tracked = {article_id(canonical_url(f"http://127.0.0.1:8000{p}?utm_source=rss&fbclid=1")) for p in paths}
-    assert tracked == ids
+    return load_manifest()["articles"]
+
+
+def _with_tracking(url: str, extra: str = TRACKING) -> str:
+    return url + ("&" if "?" in url else "?") + extra.lstrip("?")
+
+
+def _page_id(url: str, html_bytes: bytes) -> tuple[str, str]:
+    """(id, URL) as the pipeline gives them: the page's declared canonical, resolved."""
+    from index.article import article_id
+    from pipeline.extract import decode_html, extract_article
+
+    decoded = decode_html(html_bytes)
+    extracted = extract_article(decoded.html, url, min_chars=1)
+    assert not hasattr(extracted, "reason"), (url, extracted)
+    resolved = resolve_canonical(url, extracted.canonical_url)
+    return article_id(resolved), resolved
+
+
+def test_fixture_site_articles_keep_distinct_ids():
+    """Every fixture article, read as the pipeline reads it (its rel=canonical resolved), reached
+    with or without the feed's tracking parameters: one id per article, never one for two."""
+    from tests.conftest import REPO
+
+    site = REPO / "tests" / "fixtures" / "site"
+    ids: dict[str, str] = {}
+    for article in _fixture_articles():
+        body = (site / article["path"].lstrip("/")).read_bytes().replace(b"{{BASE}}", BASE.encode())
+        own, url = _page_id(BASE + article["path"], body)
+        assert url == canonical_url(BASE + article.get("canonical", article["path"]))
+        for query in {article.get("feed_link_query", ""), TRACKING} - {""}:
+            assert _page_id(_with_tracking(BASE + article["path"], query), body)[0] == own
+        assert own not in ids, (article["path"], ids.get(own))  # a syndicated copy is another article too
+        ids[own] = article["path"]
+    assert len(ids) == len(_fixture_articles()) == 40
+
+
+def test_fixture_articles_in_news_site_url_shapes_keep_distinct_ids():
+    """The fixture articles served in the URL shapes of Vietnamese and Chinese sites (?id=,
+    newsid=, .aspx?ID=, /-/...htm): no two share an id across all shapes, tracking variants and a
+    declared canonical that repeats the URL collapse into one, and a CMS canonical that drops the
+    selecting parameter (tin-tuc.aspx for tin-tuc.aspx?ID=5) or names the home page merges nothing."""
+    from index.article import article_id
+
+    seen: dict[str, str] = {}
+    for n, article in enumerate(_fixture_articles(), start=1):
+        slug = article["path"].rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
+        for shape in SHAPES:
+            url = shape.format(domain=article["domain"], n=n, slug=slug)
+            own = article_id(resolve_canonical(url, None))
+            assert own not in seen, (url, seen.get(own))
+            seen[own] = url
+            tracked = _with_tracking(url)
+            assert article_id(resolve_canonical(tracked, None)) == own
+            assert article_id(resolve_canonical(tracked, url)) == own  # rel=canonical is the clean URL
+            script = url.split("?", 1)[0]
+            assert article_id(resolve_canonical(tracked, script)) == own, url  # the query dropped
+            assert article_id(resolve_canonical(url, f"https://{article['domain']}/")) == own  # the home page
+    assert len(seen) == len(SHAPES) * len(_fixture_articles())
+
+
+def test_a_canonical_that_drops_the_selecting_query_is_not_taken():
+    page = "https://haiphong.gov.vn/tin-tuc.aspx?ID=1234&utm_source=x"
+    assert resolve_canonical(page, "https://haiphong.gov.vn/tin-tuc.aspx") == \
+        "https://haiphong.gov.vn/tin-tuc.aspx?ID=1234"
+    # a canonical with its own selecting query, or another path, is still taken
+    assert resolve_canonical(page, "https://haiphong.gov.vn/tin-tuc.aspx?ID=1234&lang=vi") == \
+        "https://haiphong.gov.vn/tin-tuc.aspx?ID=1234&lang=vi"
+    assert resolve_canonical(page, "https://haiphong.gov.vn/tin/1234-cang.html") == \
+        "https://haiphong.gov.vn/tin/1234-cang.html"
+    # parameters that only choose a view (AMP, mobile, print): the bare canonical is the article
+    for view in ("amp=1", "amp", "outputType=amp", "m=1", "print=1"):
+        assert resolve_canonical(f"https://x.vn/a.aspx?{view}", "https://x.vn/a.aspx") == "https://x.vn/a.aspx"
+    assert resolve_canonical("https://x.vn/a.aspx?ID=5&amp=1", "https://x.vn/a.aspx") == "https://x.vn/a.aspx?ID=5&amp=1"
+    # a page whose only parameters track: the bare canonical is the page
+    assert resolve_canonical("https://x.vn/a.aspx?utm_source=x", "https://x.vn/a.aspx") == "https://x.vn/a.aspx"
