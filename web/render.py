@@ -179,7 +179,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
             return source_name(value)
         return value
 
-    def source_name(source_id: str | None, outlet: str | None = None) -> str:
+    def source_name(source_id: str | None, outlet: str | None = None, unknown: str | None = None) -> str:
         """The outlet people know, never the crawler's source id: the article's outlet, the registry's
         name, else the outlet of an indexed article of that source."""
         if outlet:
@@ -199,6 +199,8 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
             except Exception:
                 found = ""
             source_outlets[source_id] = found
+        if unknown is not None:  # the caller shows something else (the id as code) for an unknown source
+            return found or unknown
         return found or t("source.unnamed")
 
     def failure_text(reason: str | None) -> str:

@@ -79,8 +79,12 @@ def test_the_checker_catches_a_missing_message_key_in_a_rendered_template(app):
 
 @pytest.fixture
 def rich_app(app, settings):
-    """The fixture app plus a case, sources with failures, an alert rule, a failed alert delivery and a
-    saved search."""
+    return app, add_rich_data(app, settings)
+
+
+def add_rich_data(app, settings) -> int:
+    """Add to the fixture app a case, sources with failures, a failed alert delivery and a saved search;
+    returns the case's id."""
     from alerts.delivery import AlertLog, DeliverySpec
     from crawlers.state import CrawlState
 
@@ -106,7 +110,7 @@ def rich_app(app, settings):
     log.close()
     admin = ctx.users.get_by_name("admin")
     ctx.saved.add(admin.id, "Biển Đông", [("q", "hoang sa"), ("scope", "foreign"), ("topic", "sovereignty")])
-    return app, case.id
+    return case.id
 
 
 PAGES = [
@@ -120,6 +124,8 @@ PAGES = [
     "/cases",
     "/cases/{case}",
     "/sources",
+    "/sources?show=all",
+    "/sources?show=problems",
     "/alerts",
     "/alerts/new",
     "/alerts/rules/high_risk/test",

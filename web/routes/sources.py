@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from crawlers.sources import load_sources
@@ -15,6 +16,7 @@ from web.render import render
 router = APIRouter()
 log = logging.getLogger(__name__)
 RUNS_SHOWN = 20
+VIEWS = ("crawled", "problems", "all")  # the first is the default
 
 
 def _run_totals(run: dict) -> dict:
@@ -27,7 +29,7 @@ def _run_totals(run: dict) -> dict:
 
 
 @page(router, "/sources", role="viewer")
-def sources_page(request: Request) -> Response:
+def sources_page(request: Request, show: Annotated[str, Query(max_length=20)] = "crawled") -> Response:
     settings = request.app.state.ctx.settings
     state = CrawlState(settings.state_path)
     try:
@@ -46,12 +48,18 @@ def sources_page(request: Request) -> Response:
     for source in configured:
         rows.append({"id": source.id, "name": source.name, "kind": source.kind, "enabled": source.enabled,
                      "language": source.language, "country": source.country, "health": health.get(source.id, {}),
-                     "failures": failures.get(source.id, [])})
+                     "failures": failures.get(source.id, []), "registered": True})
     known = {s.id for s in configured}
     for sid, h in sorted(health.items()):
         if sid not in known:
-            rows.append({"id": sid, "name": "", "kind": "", "enabled": False, "language": None, "country": None,
-                         "health": h, "failures": failures.get(sid, [])})
+            rows.append({"id": sid, "name": "", "kind": "", "enabled": True, "language": None, "country": None,
+                         "health": h, "failures": failures.get(sid, []), "registered": False})
     rows.sort(key=lambda r: (-(r["health"].get("error_streak") or 0), r["id"]))
-    return render(request, "sources.html", rows=rows, runs=[{**r, "totals": _run_totals(r)} for r in runs],
-                  error_key=error_key)
+    # the sources file lists many more sources than an office crawls: by default, only those crawled
+    show = show if show in VIEWS else VIEWS[0]
+    if not any(r["health"] for r in rows):
+        show = "all"
+    shown = [r for r in rows if show == "all" or (show == "crawled" and r["health"])
+             or (show == "problems" and r["health"].get("error_streak"))]
+    return render(request, "sources.html", rows=shown, total=len(rows), show=show, views=VIEWS,
+                  runs=[{**r, "totals": _run_totals(r)} for r in runs], error_key=error_key)
