@@ -75,3 +75,32 @@ def test_the_floor_is_in_text_units_and_says_so():
     result = extract_article(_page("zh", title, paragraphs), "https://news.example/zh/1.html", min_chars=1000)
     assert isinstance(result, Dropped) and result.reason == "no_text"
     assert "text units" in result.detail
+
+
+def test_the_pipeline_indexes_a_short_chinese_brief_with_a_stray_nul(tmp_path):
+    """End to end (issue #19): a three-paragraph Chinese brief of about 60 characters, with one
+    NUL byte in its title, was dropped first as ``binary``, then as ``no_text``."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from crawlers.items import FetchedPage
+    from index.sqlite import SqliteBackend
+    from pipeline.city import load_profile
+    from pipeline.process import Indexed, Pipeline
+
+    repo = Path(__file__).resolve().parents[2]
+    title, paragraphs = BRIEFS["zh"]
+    html = _page("zh", title.replace("最大", "\x00最大"), paragraphs)
+    url = "https://news.example.cn/haifang/1.htm"
+    page = FetchedPage(source_id="x", url=url, link_url=url, status=200,
+                       headers={"content-type": "text/html; charset=utf-8"}, body=html.encode(),
+                       fetched_at=datetime(2026, 11, 21, tzinfo=UTC))
+    backend = SqliteBackend(tmp_path / "index.sqlite")
+    try:
+        pipeline = Pipeline(city=load_profile(repo / "config" / "cities" / "haiphong.yaml"), backend=backend,
+                            min_text_chars=80)
+        outcome = pipeline.process_page(page)
+    finally:
+        backend.close()
+    assert isinstance(outcome, Indexed), outcome
+    assert outcome.article.title == title and "\x00" not in outcome.article.text
