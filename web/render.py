@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -148,10 +149,10 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
 
     def risk_kind(kind: str) -> str:
         """A risk reason's kind in the reader's language (``theme:sovereignty`` → the theme's name)."""
-        if kind.startswith("theme:"):
-            return label("themes", kind.split(":", 1)[1])
         # the digest's and alert e-mails' words (alerts.i18n), so the three read the same
         words = ALERT_MESSAGES.get(lang) or ALERT_MESSAGES["vi"]
+        if kind.startswith("theme:"):
+            return words["reason.theme"].format(theme=label("themes", kind.split(":", 1)[1]))
         return words.get(f"reason.{kind}") or words["reason.other"]
 
     def evidence_text(kind: str, evidence: str, data: dict | None = None) -> str:
@@ -232,7 +233,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         request=request, t=t, lang=lang, user=request.state.user, csrf_token=request.state.csrf_token,
         fmt_dt=lambda v: dates.datetime(v, lang), fmt_date=lambda v: dates.date(v, lang), label=label,
         value_name=value_name, audit_action=audit_action, risk_kind=risk_kind, source_name=source_name,
-        evidence_text=evidence_text,
+        evidence_text=evidence_text, pct=lambda value: format_percent(float(value), "#,##0%", locale=lang),
         rule_value=rule_value, label_keys=lambda kind: sorted(getattr(ctx.taxonomy, kind)),
         country=lambda code: country_name(code, lang), language=lambda code: value_name("lang", code or ""),
         failure_text=failure_text, failure_code=lambda reason: failure_parts(reason)[0],

@@ -116,7 +116,7 @@ def test_article_page_shows_labels_with_reasons_story_and_evidence(client_for, s
     from web.i18n import load_taxonomy
 
     theme = load_taxonomy(DEFAULT_CONFIG_DIR / "topics.yaml").name("themes", "sovereignty", "vi")
-    assert f"<strong>{theme}</strong>" in html and "theme:sovereignty" not in html  # the risk reason, named
+    assert f"<strong>Chủ đề nhạy cảm: {theme}</strong>" in html and "theme:sovereignty" not in html  # as in the digest
     assert re.search(r"[0-9a-f]{64}", html)
     for other in ("vi-port", "en-port", "zh-port"):
         assert f'href="/articles/{other}"' in html  # the rest of the story
