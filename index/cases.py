@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hpbase.clock import iso, utcnow
+from hpbase.schema import Schema, migrate
 from index.article import Article
 from index.db import connect
 from index.library import distinctive_terms, match_any, weighted_bm25
@@ -190,6 +191,9 @@ BEGIN SELECT RAISE(ABORT, 'frozen evidence cannot change'); END;
 CREATE VIRTUAL TABLE IF NOT EXISTS case_fts USING fts5(body, chars, tokenize = 'unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS case_fts_vocab USING fts5vocab(case_fts, 'row');
 """
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("cases", (_SCHEMA,))
 
 
 class CaseNotFound(LookupError):
@@ -409,8 +413,7 @@ class CaseStore:
         self.path = Path(path)
         self._conn = connect(self.path, foreign_keys=True)
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
-        self._conn.commit()
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
         self._now = now
         self.due_hours = {**DEFAULT_DUE_HOURS, **(due_hours or {})}

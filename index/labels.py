@@ -10,11 +10,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hpbase.schema import Schema, migrate
 from index.article import Article
 from index.backend import Backend
 from index.db import connect
 
 SENTIMENTS = ("negative", "neutral", "positive")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS label_corrections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL,
+    topics TEXT, sentiment TEXT, user TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '', language TEXT);
+CREATE INDEX IF NOT EXISTS label_corrections_article ON label_corrections(article_id);
+"""
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("label_corrections", (_SCHEMA,))
 
 
 @dataclass
@@ -35,13 +47,7 @@ class LabelStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path)
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS label_corrections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, "
-            "topics TEXT, sentiment TEXT, user TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', "
-            "title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '', language TEXT)"
-        )
-        self._conn.execute("CREATE INDEX IF NOT EXISTS label_corrections_article ON label_corrections(article_id)")
-        self._conn.commit()
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
 
     def add(self, correction: Correction) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hpbase.clock import iso, utcnow
+from hpbase.schema import Schema, migrate
 from index.db import connect
 from index.query import QuerySyntaxError, parse_query
 from index.sqlite import fts_clause
@@ -56,6 +57,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS library_fts USING fts5(
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS library_fts_vocab USING fts5vocab(library_fts, 'row');
 """
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("library", (_SCHEMA,))
 
 # bm25 column weights: title, text, single CJK characters
 _BM25 = "bm25(library_fts, 3.0, 1.0, 0.2)"
@@ -211,8 +215,7 @@ class LibraryStore:
     def __init__(self, path: str | Path, *, now=utcnow) -> None:
         self.path = Path(path)
         self._conn = connect(self.path, foreign_keys=True)
-        self._conn.executescript(_SCHEMA)
-        self._conn.commit()
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
         self._now = now
 

@@ -11,8 +11,20 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hpbase.schema import Schema, migrate
 from index.article import Article
 from index.db import connect
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL,
+    content_hash TEXT, doc TEXT NOT NULL, enqueued_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT);
+CREATE INDEX IF NOT EXISTS outbox_article ON outbox(article_id);
+CREATE INDEX IF NOT EXISTS outbox_hash ON outbox(content_hash);
+"""
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("outbox", (_SCHEMA,))
 
 
 class Outbox:
@@ -20,14 +32,7 @@ class Outbox:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path)
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, "
-            "content_hash TEXT, doc TEXT NOT NULL, enqueued_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
-            "last_error TEXT)"
-        )
-        self._conn.execute("CREATE INDEX IF NOT EXISTS outbox_article ON outbox(article_id)")
-        self._conn.execute("CREATE INDEX IF NOT EXISTS outbox_hash ON outbox(content_hash)")
-        self._conn.commit()
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
 
     def put(self, articles: list[Article]) -> list[int]:

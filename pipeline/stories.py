@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hpbase.schema import Schema, migrate
 from index.db import connect
 from index.text import WORD, bigrams, fold, split_bigram_runs
 
@@ -126,6 +127,9 @@ CREATE TABLE IF NOT EXISTS anchors (anchor TEXT NOT NULL, date TEXT NOT NULL, ar
 CREATE INDEX IF NOT EXISTS anchors_key ON anchors(anchor, date);
 """
 
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("stories", (_SCHEMA,))
+
 
 class StoryStore:
     """Assigns each article to a story and answers questions about stories."""
@@ -135,7 +139,7 @@ class StoryStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path)
-        self._conn.executescript(_SCHEMA)
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
         self._signatures: dict[tuple, list[int]] = {}
         self.window = timedelta(days=window_days)

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hpbase.schema import Schema, migrate
 from index.db import connect
 
 MAX_SAVED_PER_USER = 100
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS web_saved_searches (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL,
+    name TEXT NOT NULL, params TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS web_saved_searches_user ON web_saved_searches(user_id);
+"""
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("saved_searches", (_SCHEMA,))
 
 
 @dataclass(frozen=True)
@@ -27,11 +38,7 @@ class SavedSearches:
 
     def __init__(self, path: str | Path) -> None:
         self._conn = connect(path)
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS web_saved_searches (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, "
-            "name TEXT NOT NULL, params TEXT NOT NULL, created_at TEXT NOT NULL)")
-        self._conn.execute("CREATE INDEX IF NOT EXISTS web_saved_searches_user ON web_saved_searches(user_id)")
-        self._conn.commit()
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
 
     def add(self, user_id: int, name: str, params: list[tuple[str, str]]) -> SavedSearch | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from hpbase.schema import Schema, migrate
 from index.db import connect
 
 _SCHEMA = """
@@ -24,6 +25,9 @@ CREATE TABLE IF NOT EXISTS digest_sent (
     PRIMARY KEY (profile, day)
 );
 """
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("digest_log", (_SCHEMA,))
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class DigestLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(path)
-        self._conn.executescript(_SCHEMA)
+        migrate(self._conn, SCHEMA)
         self._lock = threading.Lock()
 
     def record(self, profile: str, day: date, message_id: str, recipients: list[str],

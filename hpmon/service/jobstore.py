@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hpbase.clock import iso, utcnow
+from hpbase.schema import Schema, migrate
 from index.db import connect, immediate_transaction
 
 # -- the job table ------------------------------------------------------------------------
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS service_health_events (
 );
 CREATE TABLE IF NOT EXISTS service_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
+SCHEMA = Schema("service_jobs", (_SCHEMA,))
 RUNS_KEPT_DAYS = 30
 
 
@@ -64,7 +68,7 @@ class JobStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn = connect(path, autocommit=True)
-        self._conn.executescript(_SCHEMA)
+        migrate(self._conn, SCHEMA)
 
     def _tx(self):
         return immediate_transaction(self._conn)
