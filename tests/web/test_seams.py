@@ -131,6 +131,9 @@ PAGES = [
     "/alerts/rules/high_risk/test",
     "/alerts/rules/high_risk/edit",
     "/digests",
+    "/digests?profile=songoaivu&day=2026-10-22",
+    "/digests/preview/songoaivu?day=2026-10-22",  # a day with the fixture's articles
+    "/digests/preview/sotttt?day=2026-10-22",
     "/users",
     "/account",
     "/articles/no-such-article",  # 404
@@ -150,7 +153,7 @@ def test_every_page_reads_without_seams(rich_app, client_for, lang):
         client.post("/lang", data={"lang": "en", "csrf_token": csrf_of(client.get("/search").text), "next": "/"})
     paths = [p.format(case=case_id) for p in PAGES]
     digests = client.get("/digests").text
-    paths += sorted(set(re.findall(r'href="(/digests/preview/[^"]+)"', digests)))[:3]
+    paths += sorted(set(re.findall(r'(?:href|src)="(/digests/preview/[^"]+)"', digests)))[:3]
     problems = {}
     for path in paths:
         response = client.get(path)
