@@ -6,6 +6,7 @@ code and no source id in its visible text."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -29,12 +30,28 @@ ALLOWED = {"hpmon", "CSV", "JSON", "SHA",
 
 
 def visible_text(page: str) -> str:
-    """The text a reader sees: no <script>/<style>, no attribute values, no <code> the page shows
-    as code on purpose (a query people typed, an ID to copy)."""
+    """The text a reader sees (the window's title too): no <script>/<style>, no attribute values, no
+    <code> the page shows as code on purpose (a query people typed, an ID to copy)."""
     doc = lxml_html.fromstring(page)
     for bad in doc.xpath("//script|//style|//template"):
         bad.drop_tree()
-    return " ".join(t.strip() for t in doc.xpath("//body//text()[not(ancestor::code)]") if t.strip())
+    texts = doc.xpath("//title//text()|//body//text()[not(ancestor::code)]")
+    return " ".join(t.strip() for t in texts if t.strip())
+
+
+# English words that never belong to a Vietnamese sentence
+ENGLISH = re.compile(r"\b(?:the|and|of|with|not|from|is|are|this|that|for|by|in|on|no|or|none|unknown)\b")
+
+
+def english_in_vietnamese(page: str) -> list[str]:
+    """English words in a Vietnamese page, outside crawled text marked with its own language
+    (``lang="en"`` on a title or snippet) and outside <code>. The window's title is left out: on an
+    article page it is the article's own title, which cannot carry a language of its own."""
+    doc = lxml_html.fromstring(page)
+    for bad in doc.xpath("//script|//style|//template|//code|//body//*[@lang and @lang!='vi']"):
+        bad.drop_tree()
+    text = " ".join(t.strip() for t in doc.xpath("//body//text()") if t.strip())
+    return sorted({m.group(0) for m in ENGLISH.finditer(URLISH.sub(" ", text))})
 
 
 def seams(text: str) -> list[str]:
@@ -53,6 +70,7 @@ def test_the_checker_finds_each_kind_of_seam():
             "<a href='https://a.example/x_y'>https://a.example/x_y</a></p>"
             "<script>var rebuttal_queue = 1;</script></body></html>")
     assert seams(visible_text(page)) == ["CN", "dns_error", "field.body", "src-zh"]
+    assert english_in_vietnamese(page) == ["not"]  # "host name not found"; the lang="en" <p> is crawled text
 
 
 def test_the_checker_catches_a_missing_message_key_in_a_rendered_template(app):
@@ -160,6 +178,8 @@ def test_every_page_reads_without_seams(rich_app, client_for, lang):
         assert response.status_code == STATUS.get(path, 200), (path, response.status_code)
         assert f'lang="{lang}"' in response.text[:500], path
         found = seams(visible_text(response.text))
+        if lang == "vi":
+            found += english_in_vietnamese(response.text)
         if found:
             problems[path] = found
     viewer = client_for("viewer")
@@ -170,3 +190,39 @@ def test_every_page_reads_without_seams(rich_app, client_for, lang):
     if found := seams(visible_text(forbidden.text)):
         problems["/users (403)"] = found
     assert not problems, "\n".join(f"{p}: {f}" for p, f in problems.items())
+
+
+def crawl_failure_codes() -> set[str]:
+    """The failure codes the crawler can store (read from its source, so a new code is seen)."""
+    root = Path(__file__).resolve().parents[2]
+    codes: set[str] = set()
+    for path in (root / "crawlers").glob("*.py"):
+        src = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'return "([a-z_]+)", ', src))  # spider.failure_reason
+        codes |= set(re.findall(r'_fail\([^()]*?, "([a-z_]+)", ', src))
+        codes |= set(re.findall(r'f"([a-z]+_[a-z_]+): \{', src))
+        codes |= set(re.findall(r'reason = "([a-z_]+)"', src))
+        codes |= set(re.findall(r'"([a-z_]+)" if exc', src))
+        codes |= set(re.findall(r'error(?:, reading\.detail)? ?= ?"([a-z_]+)"', src))  # feed, sitemap, GDELT readings
+        codes |= set(re.findall(r'"(gdelt_[a-z_]+)"', src))
+    codes |= set(re.findall(r'^BLOCKED\w* = "([a-z_]+)"', (root / "guard" / "net.py").read_text(encoding="utf-8"),
+                            re.M))
+    return codes - {"not_checked"}  # `hpmon sources check` only, never stored as a crawl failure
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_crawl_failure_code_has_a_sentence(lang):
+    from web.i18n import Catalogues
+    from web.render import failure_message
+
+    messages = Catalogues().messages
+    codes = crawl_failure_codes()
+    assert {"dns_error", "timeout", "robots", "blocked_address", "too_large", "malformed_feed",
+            "malformed_sitemap"} <= codes  # the extraction still finds them
+    other = messages[lang]["failure.other"]
+    missing = sorted(c for c in codes if failure_message(f"{c}: detail", messages[lang], messages["vi"]) == other)
+    assert not missing, missing
+    assert failure_message("http_503: HTTP 503", messages[lang], messages["vi"]).endswith("503)")
+    assert "404" in failure_message("http_404: HTTP 404", messages[lang], messages["vi"])
+    assert failure_message("http_418", messages[lang], messages["vi"]) != other
+    assert failure_message("something_new: x", messages[lang], messages["vi"]) == other
