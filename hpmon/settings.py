@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import tomllib
 from pathlib import Path
@@ -11,7 +12,21 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+#: The package that holds ``config/`` in a built wheel (pyproject.toml maps it onto the folder).
+CONFIG_PACKAGE = "hpmon.defaults"
+
+
+def default_config_dir() -> Path:
+    """The configuration shipped with hpmon: ``config/`` of the checkout this code runs from, else
+    the copy packaged in the installed wheel (``hpmon.defaults``, through importlib.resources)."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "config").is_dir():
+        return checkout / "config"
+    # hpmon.defaults has no __init__.py (it is the config folder), so ask its regular parent
+    return Path(str(importlib.resources.files("hpmon"))) / CONFIG_PACKAGE.split(".")[-1]
+
+
+DEFAULT_CONFIG_DIR = default_config_dir()
 SETTINGS_FILE = "hpmon.toml"
 
 
