@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from hpbase.text import fold_with_offsets
 from index.query import Snippet
-from index.text import WORD, fold_with_offsets, is_bigram_char
+from index.text import WORD, is_bigram_char
 
 
 def _phrase_pattern(phrase: str) -> list[str]:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from hpbase.text import fold
 from index.article import FACET_FIELDS, Article
-from index.text import WORD, fold
+from index.text import WORD
 
 
 class QuerySyntaxError(ValueError):

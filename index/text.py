@@ -3,8 +3,8 @@
 Search is diacritic- and case-insensitive (``hai phong`` finds ``Hải Phòng``) and works for
 scripts written without spaces. Both come from pure functions that every backend and
 the highlighter share, so that what is indexed, what is queried and what is highlighted
-always agree. The folding itself is ``hpbase.text.fold`` (re-exported here for the search
-code); the bigram scripts are ``hpbase.scripts.BIGRAM``.
+always agree. The folding itself is ``hpbase.text.fold`` (re-exported here for modules that
+still import it from ``index.text``); the bigram scripts are ``hpbase.scripts.BIGRAM``.
 """
 
 from __future__ import annotations

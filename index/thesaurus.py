@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 
 from hpbase.configfiles import ConfigFileError, TopicsFile
-from index.text import WORD, fold
+from hpbase.text import fold
+from index.text import WORD
 
 log = logging.getLogger(__name__)
 

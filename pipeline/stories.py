@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from hpbase.schema import Schema, migrate
+from hpbase.text import fold
 from index.db import connect
-from index.text import WORD, bigrams, fold, split_bigram_runs
+from index.text import WORD, bigrams, split_bigram_runs
 
 NUM_PERM = 64
 BANDS = 16  # 16 bands of 4 rows: pairs with Jaccard ≥ ~0.5 almost always share a band

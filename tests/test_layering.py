@@ -162,3 +162,19 @@ def test_the_checker_sees_an_upward_import_a_function_local_one_and_a_cycle(tmp_
     graph = import_graph(tmp_path, ["low", "high"])
     assert layer_breaks(graph, {"low": set(), "high": {"low"}}) == {("low.a", "high.b")}
     assert cycles(graph) == {frozenset({"low.a", "high.b"}), frozenset({"high.c", "high.d"})}
+
+
+def test_the_base_package_needs_only_the_standard_library_and_pyyaml() -> None:
+    import sys
+
+    outside = set()
+    for path in (REPO / "hpbase").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            outside |= {n.split(".")[0] for n in names} - set(sys.stdlib_module_names) - {"__future__", "hpbase"}
+    assert outside == {"yaml"}
