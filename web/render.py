@@ -223,6 +223,19 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
                  "theme": "theme", "sentiment": "sentiment", "scope": "scope", "coverage": "coverage"}.get(key)
         return value_name(param, value) if param else value
 
+    def feature_text(feature: str, language: str | None = None) -> Markup:
+        """A classifier feature as people read it: ``lexicon:foreign_affairs`` → the lexicon of the topic
+        «Đối ngoại…», ``word:sea`` → «sea» (marked with the article's language)."""
+        kind, _, value = str(feature).partition(":")
+        if kind == "lexicon":
+            key = f"feature.lexicon.{value}"
+            name = t(key) if key in ctx.catalogues.messages.get(lang, {}) else label("topics", value)
+            return Markup(escape(t("feature.lexicon", name=name)))
+        if kind in ("word", "char", "phrase") and value:
+            attr = f' lang="{escape(language)}"' if language else ""
+            return Markup(f"«<span{attr}>{escape(value)}</span>»")
+        return Markup(escape(t("feature.other")))
+
     def code_name(prefix: str, code: str | None) -> str:
         """A machine code's name from the catalogue (``kind.news_search``), the code when it has none."""
         key = f"{prefix}.{code}"
@@ -234,7 +247,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         fmt_dt=lambda v: dates.datetime(v, lang), fmt_date=lambda v: dates.date(v, lang), label=label,
         value_name=value_name, audit_action=audit_action, risk_kind=risk_kind, source_name=source_name,
         evidence_text=evidence_text, pct=lambda value: format_percent(float(value), "#,##0%", locale=lang),
-        rule_value=rule_value, label_keys=lambda kind: sorted(getattr(ctx.taxonomy, kind)),
+        rule_value=rule_value, feature_text=feature_text, label_keys=lambda kind: sorted(getattr(ctx.taxonomy, kind)),
         country=lambda code: country_name(code, lang), language=lambda code: value_name("lang", code or ""),
         failure_text=failure_text, failure_code=lambda reason: failure_parts(reason)[0],
         delivery_problem=delivery_problem, code_name=code_name,

@@ -31,9 +31,10 @@ ALLOWED = {"hpmon", "CSV", "JSON", "SHA",
 
 def visible_text(page: str) -> str:
     """The text a reader sees (the window's title too): no <script>/<style>, no attribute values, no
-    <code> the page shows as code on purpose (a query people typed, an ID to copy)."""
+    <code> the page shows as code on purpose (a query people typed, an ID to copy), no crawled text
+    marked with its own language (a title, snippet or article text: "the 1982 UN Convention")."""
     doc = lxml_html.fromstring(page)
-    for bad in doc.xpath("//script|//style|//template"):
+    for bad in doc.xpath("//script|//style|//template|//body//*[@lang]"):
         bad.drop_tree()
     texts = doc.xpath("//title//text()|//body//text()[not(ancestor::code)]")
     return " ".join(t.strip() for t in texts if t.strip())

@@ -70,7 +70,7 @@ def test_every_page_in_the_browser(rich_server, browser, lang, width):
         page.wait_for_load_state()
         assert page.get_attribute("html", "lang") == lang, path
         text = page.evaluate("""() => { const c = document.body.cloneNode(true);
-            c.querySelectorAll('script,style,code,template').forEach(e => e.remove());
+            c.querySelectorAll('script,style,code,template,[lang]').forEach(e => e.remove());
             return c.innerText; }""")
         if found := seams(text):
             problems[path] = found
