@@ -226,7 +226,9 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     def feature_text(feature: str, language: str | None = None) -> Markup:
         """A classifier feature as people read it: ``lexicon:foreign_affairs`` → the lexicon of the topic
         «Đối ngoại…», ``word:sea`` → «sea» (marked with the article's language)."""
-        kind, _, value = str(feature).partition(":")
+        kind, sep, value = str(feature).partition(":")
+        if not sep:  # a bare term
+            kind, value = "word", kind
         if kind == "lexicon":
             key = f"feature.lexicon.{value}"
             name = t(key) if key in ctx.catalogues.messages.get(lang, {}) else label("topics", value)

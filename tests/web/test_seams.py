@@ -65,6 +65,14 @@ def seams(text: str) -> list[str]:
     return sorted({f for f in found if f not in ALLOWED})
 
 
+def test_reasons_read_in_words(rich_app, client_for):
+    """The scorer's and the classifier's explanations, rewritten for people (the same words as the digest)."""
+    page = client_for("viewer").get("/articles/en-sea").text
+    assert "từ điển Đối ngoại, hợp tác quốc tế" in page and "lexicon:" not in page and "word:" not in page
+    assert "«East Sea» (tiêu đề, mức độ 2)" in page and "title 45-53" not in page
+    assert "Tên gọi gây tranh chấp" in page and "xác suất 91%" in page and "truyền thông nhà nước" in page
+
+
 def test_the_checker_finds_each_kind_of_seam():
     page = ("<html><body><p>Nội dung: field.body</p><p>Lý do: dns_error, host name not found</p>"
             "<p>Quốc gia: CN</p><p>Nguồn: src-zh</p><p lang='en' title='field.x'>"
@@ -104,10 +112,25 @@ def rich_app(app, settings):
 def add_rich_data(app, settings) -> int:
     """Add to the fixture app a case, sources with failures, a failed alert delivery and a saved search;
     returns the case's id."""
+    from dataclasses import replace
+
     from alerts.delivery import AlertLog, DeliverySpec
     from crawlers.state import CrawlState
 
     ctx = app.state.ctx
+    sea = ctx.backend.get("en-sea")  # as the classifier and the scorer explain an English article
+    ctx.backend.upsert([replace(sea, sensitive_themes=["sovereignty"], risk_score=0.62, reasons={
+        "classification": {"topics": [["sovereignty", 0.9], ["defense_security", 0.4]], "reasons": [
+            {"kind": "topic", "label": "sovereignty", "terms": ["East Sea", "code of conduct"],
+             "features": [["lexicon:sovereignty", 9.9], ["lexicon:foreign_affairs", 1.8], ["word:not", 0.07],
+                          ["char: the", 0.05], ["lexicon:tone_negative", 0.04]]}]},
+        "sensitive": {"themes": ["sovereignty"], "findings": [
+            {"theme": "sovereignty", "term": "East Sea", "severity": 2, "field": "title", "start": 0, "end": 8,
+             "surface": "East Sea", "term_language": "en", "rebuttal": None}]},
+        "risk": {"score": 0.62, "level": "high", "reasons": [
+            {"kind": "contested_naming", "evidence": '"East Sea" (title 45-53, severity 2)', "weight": 0.3},
+            {"kind": "negative_sentiment", "evidence": "sentiment negative (p=0.91)", "weight": 0.2},
+            {"kind": "outlet_profile", "evidence": "Outlet en: state_media", "weight": 0.1}]}})])
     case = ctx.services["cases"].open_case_for(ctx.backend.get("reasoned"), 0.75).case
     state = CrawlState(settings.state_path)
     run = state.start_run()
