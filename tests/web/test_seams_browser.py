@@ -74,6 +74,11 @@ def test_every_page_in_the_browser(rich_server, browser, lang, width):
             return c.innerText; }""")
         if found := seams(text):
             problems[path] = found
+        if width > 760:  # on a desktop every table is laid out as a table (a class clash made one a flex box)
+            displays = page.evaluate(
+                "() => [...document.querySelectorAll('table')].map(t => getComputedStyle(t).display)")
+            if any(d != "table" for d in displays):
+                problems[path + " (tables)"] = displays
         scroll = page.evaluate("document.documentElement.scrollWidth")
         if scroll > width:
             problems[path + " (width)"] = scroll
