@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from .conftest import csrf_of
+from index.sqlite import SqliteBackend
+
+from .conftest import csrf_of, make_home
 
 # a message key: "field.body", "search.via_label" (dotted lowercase words); URLs and host names
 # are left out below
@@ -258,3 +260,29 @@ def test_every_crawl_failure_code_has_a_sentence(lang):
     assert "404" in failure_message("http_404: HTTP 404", messages[lang], messages["vi"])
     assert failure_message("http_418", messages[lang], messages["vi"]) != other
     assert failure_message("something_new: x", messages[lang], messages["vi"]) == other
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_an_empty_index_says_what_to_do(tmp_path, lang):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    from .conftest import ROLES, cheap_hasher, login
+
+    settings = make_home(tmp_path)
+    settings.index_path.unlink()  # no article at all
+    backend = SqliteBackend(settings.index_path)
+    app = create_app(settings, backend, password_hasher=cheap_hasher())
+    try:
+        client = TestClient(app)
+        assert login(client, ROLES[0]).status_code == 303
+        if lang == "en":
+            client.post("/lang", data={"lang": "en", "csrf_token": csrf_of(client.get("/search").text), "next": "/"})
+        page = client.get("/search").text
+        assert "hpmon crawl" in page and app.state.ctx.catalogues.messages[lang]["search.nothing"] not in page
+        assert not seams(visible_text(page))
+        assert app.state.ctx.catalogues.messages[lang]["search.nothing"] in client.get("/search?q=zzz").text
+    finally:
+        app.state.ctx.close()
+        backend.close()
