@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _PIPELINE: Any = None  # the worker's pipeline, built once by the initializer
 PARENT_CHECK_SECONDS = 0.5
+MAX_RESTARTS = 3  # broken pools replaced per crawl; past that, pages wait for a later run
 
 
 def available_cpus() -> int:
@@ -63,8 +64,10 @@ def _init_worker(parent_pid: int, factory: Callable[..., Any], args: tuple) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="exit with parent").start()
-    logging.getLogger().addHandler(logging.NullHandler())  # errors travel back with the page; no stray stderr
+    # a stage's errors travel back with the page; only a worker that cannot start says so on stderr
+    logging.getLogger().addHandler(logging.NullHandler())
     logging.getLogger().setLevel(logging.ERROR)
+    logging.getLogger("concurrent.futures").addHandler(logging.StreamHandler())
     _PIPELINE = factory(*args)
 
 
@@ -75,7 +78,9 @@ def _analyze_page(page: FetchedPage):
 
 class PagePool:
     """A pool of ``workers`` processes that analyse fetched pages. Started on the first page
-    (a crawl that finds nothing new costs no worker), restarted after a worker dies."""
+    (a crawl that finds nothing new costs no worker), restarted after a worker dies, up to
+    ``MAX_RESTARTS`` times (workers that cannot even start must not be spawned again for every
+    page); past that every page is ``WorkerLost`` at once, to be retried on a later run."""
 
     def __init__(self, workers: int, factory: Callable[..., Any], args: tuple = ()) -> None:
         if workers < 1:
@@ -89,6 +94,8 @@ class PagePool:
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._executor is None and self.restarts > MAX_RESTARTS:
+                raise WorkerLost(f"the worker pool broke {self.restarts} times in this crawl: not restarted")
             if self._executor is None:
                 # spawn: a fork of a process with a running reactor, threads and open databases is unsafe
                 self._executor = ProcessPoolExecutor(
@@ -106,7 +113,8 @@ class PagePool:
         except BrokenProcessPool as exc:  # broken before this page got in: a fresh pool takes it
             self._discard(executor)
             logger.warning("worker pool broken (%s): starting a fresh one", exc)
-            inner = self._pool().submit(_analyze_page, page)
+            executor = self._pool()
+            inner = executor.submit(_analyze_page, page)
         outer: Future = Future()
 
         def done(f: Future) -> None:

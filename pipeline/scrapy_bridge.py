@@ -41,7 +41,9 @@ logger = logging.getLogger(__name__)
 # refusing the write, a worker process that died): the page is retried later and never counts as
 # an attempt at it
 OWN_FAILURES = frozenset({"internal_error", "index_error", "disk_full", "worker_lost"})
-IN_FLIGHT_PER_WORKER = 2  # one page working, one waiting in each worker's queue
+# pages given to the pool and not yet written, per worker: enough that a slow page at the head of
+# the writer's order does not leave the workers idle behind it
+IN_FLIGHT_PER_WORKER = 8
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -103,14 +105,14 @@ class ProcessPages:
 
     def _arrived(self, seq: int, item: FetchedPage, future: Future) -> None:
         self._ready[seq] = (item, future)
+        processor = self.crawler.spider.processor
         while self._next_write in self._ready:  # the writer goes in arrival order
             seq = self._next_write
             item, future = self._ready.pop(seq)
             self._next_write += 1
-            spider = self.crawler.spider
             written = self._waiting.pop(seq)
             try:
-                outcome = self._write(item, lambda f=future: spider.processor.analyze_context(f.result()))
+                outcome = self._write(item, lambda f=future: processor.analyze_context(f.result()))
             except Exception:  # the outcome could not be recorded: Scrapy logs it, the next pages go on
                 self._semaphore.release()
                 written.errback()
