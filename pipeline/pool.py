@@ -118,6 +118,9 @@ class PagePool:
         outer: Future = Future()
 
         def done(f: Future) -> None:
+            if f.cancelled():  # its pool was shut down before the page got to a worker
+                outer.set_exception(WorkerLost("the worker pool stopped before the page was processed"))
+                return
             exc = f.exception()
             if isinstance(exc, BrokenProcessPool):
                 self._discard(executor)
