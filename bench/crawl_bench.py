@@ -195,7 +195,7 @@ class Site:
 
 # -- one run, in its own process ---------------------------------------------------------------
 
-def _settings(home: Path, base: str, threshold: float | None):
+def _settings(home: Path, base: str, threshold: float | None, workers: int = 1):
     from hpmon.settings import Settings
 
     config = REPO / "config"
@@ -214,32 +214,35 @@ def _settings(home: Path, base: str, threshold: float | None):
         extra["fetch_allow_hosts"] = ["127.0.0.1"]
     return Settings(home=home / "data", config_dir=config, sources_file=sources, download_delay=0.0,
                     autothrottle=False, concurrent_requests=8, concurrent_per_domain=8, max_age_days=36500,
-                    download_timeout=60, **extra)
+                    download_timeout=60, workers=workers, **extra)
 
 
-def _run_crawl(home: Path, base: str, threshold: float | None, profile: bool) -> dict:
+def _run_crawl(home: Path, base: str, threshold: float | None, profile: bool, workers: int = 1) -> dict:
+    import resource
+
     from hpmon.app import init_home, load_source_list, setup_logging
     from hpmon.crawl import run_crawl
     from index.sqlite import SqliteBackend
     from pipeline import scrapy_bridge
+    from pipeline.pool import worker_count
     from pipeline.process import Indexed
 
-    settings = _settings(home, base, threshold)
+    settings = _settings(home, base, threshold, workers)
     init_home(settings)
     shutil.copytree(os.environ[MODELS_ENV], settings.models_dir)  # trained once by the parent, not timed
     setup_logging(settings)
     sources = load_source_list(settings)
-    # measuring only: note when each page leaves the item pipeline and what became of it
+    # measuring only: note when the writer records each page's outcome and what it was (both modes)
     marks: list[tuple[float, bool]] = []
-    original = scrapy_bridge.ProcessPages.process_item
+    original = scrapy_bridge.ProcessPages._record
 
-    def timed(self, item):
-        outcome = original(self, item)
+    def timed(self, item, outcome):
+        original(self, item, outcome)
         marks.append((time.perf_counter(), isinstance(outcome, Indexed)))
-        return outcome
 
-    scrapy_bridge.ProcessPages.process_item = timed
+    scrapy_bridge.ProcessPages._record = timed
     prof = cProfile.Profile() if profile else None
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start, cpu_start = time.perf_counter(), time.process_time()
     if prof:
         prof.enable()
@@ -247,7 +250,10 @@ def _run_crawl(home: Path, base: str, threshold: float | None, profile: bool) ->
     if prof:
         prof.disable()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    scrapy_bridge.ProcessPages.process_item = original
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, joined by run_crawl
+    workers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    crawl_cpu, cpu = cpu, cpu + workers_cpu
+    scrapy_bridge.ProcessPages._record = original
     backend = SqliteBackend(settings.home / "index.sqlite")
     indexed = backend.count()
     backend.close()
@@ -264,7 +270,12 @@ def _run_crawl(home: Path, base: str, threshold: float | None, profile: bool) ->
            "first_page_seconds": (marks[0][0] - start) if marks else None,
            "last_page_seconds": (marks[-1][0] - start) if marks else None,
            "warc_bytes": sum(p.stat().st_size for p in warcs), "warc_files": len(warcs),
-           "workers": 1, "workers_note": "processing runs on the reactor thread (pipeline/scrapy_bridge.py)"}
+           "crawl_process_cpu_seconds": crawl_cpu, "workers_cpu_seconds": workers_cpu,
+           "workers": worker_count(workers),
+           "worker_peak_rss_mb": after.ru_maxrss / 1024 if worker_count(workers) > 1 else None,
+           "workers_note": "processing runs on the reactor thread (pipeline/scrapy_bridge.py)"
+           if worker_count(workers) == 1 else
+           f"{worker_count(workers)} worker processes run the content stages; the crawling process writes"}
     if prof:
         out["stages"] = _stages(prof, elapsed)
         buf = io.StringIO()
@@ -317,7 +328,7 @@ def _run_trafilatura(pages, repeats: int) -> dict:
             "pages_per_cpu_second": n / cpu, "extracted_chars": chars, "no_text": empty}
 
 
-def worker(mode: str, sets: list[str], repeats: int, base: str | None) -> dict:
+def worker(mode: str, sets: list[str], repeats: int, base: str | None, workers: int = 1) -> dict:
     pages = load_pages(sets)
     import trafilatura  # noqa: F401 - imports before the baseline, so the peak shows the work
 
@@ -328,17 +339,18 @@ def worker(mode: str, sets: list[str], repeats: int, base: str | None) -> dict:
         if mode == "trafilatura":
             out = _run_trafilatura(pages, repeats)
         elif mode in ("crawl", "crawl-all", "profile"):
-            out = _run_crawl(Path(tmp), base, None if mode == "crawl" else 0.0, profile=mode == "profile")
+            out = _run_crawl(Path(tmp), base, None if mode == "crawl" else 0.0, profile=mode == "profile",
+                             workers=workers)
         else:
             raise SystemExit(f"unknown mode {mode}")
     out.update(mode=mode, repeats=repeats, rss_baseline_mb=baseline, rss_peak_mb=rss_peak_mb())
     return out
 
 
-def _spawn(mode: str, sets: list[str], repeats: int, base: str, models: Path) -> dict:
+def _spawn(mode: str, sets: list[str], repeats: int, base: str, models: Path, workers: int = 1) -> dict:
     cmd = [sys.executable, "-m", "bench.crawl_bench", "--worker", mode, "--sets", ",".join(sets),
-           "--repeats", str(repeats), "--base", base]
-    print(f"  {mode}: {repeats} copies ...", flush=True)
+           "--repeats", str(repeats), "--base", base, "--worker-count", str(workers)]
+    print(f"  {mode}: {repeats} copies, workers {workers or 'all cores'} ...", flush=True)
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=WORKER_TIMEOUT,
@@ -363,12 +375,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-repeats", type=int, default=2, help="copies in the cProfile run (0: no profile)")
     parser.add_argument("--sets", default="fundus,trafilatura-eval", help="page sets: " + ",".join(SETS))
     parser.add_argument("--modes", default="trafilatura,crawl,crawl-all,profile")
+    parser.add_argument("--workers", default="1,0",
+                        help="worker counts of the crawl runs (the `workers` setting; 0 = one per CPU)")
     parser.add_argument("--worker", help=argparse_hidden())
+    parser.add_argument("--worker-count", type=int, default=1, help=argparse_hidden())
     parser.add_argument("--base", help=argparse_hidden())
     args = parser.parse_args(argv)
     sets = [s for s in args.sets.split(",") if s]
     if args.worker:
-        print(json.dumps(worker(args.worker, sets, args.repeats, args.base)))
+        print(json.dumps(worker(args.worker, sets, args.repeats, args.base, args.worker_count)))
         return
     missing = [s for s in sets if not (DATA_ROOT / s).is_dir()]
     if missing:
@@ -385,15 +400,16 @@ def main(argv: list[str] | None = None) -> None:
         print("  training the models once (not timed) ...", flush=True)
         train_models(Settings(home=Path(models_home)))
         models = Settings(home=Path(models_home)).models_dir
-        for mode in args.modes.split(","):
+        for mode, workers in _runs(args.modes, args.workers):
             repeats = args.profile_repeats if mode == "profile" else args.repeats
             if repeats <= 0:
                 continue
+            key = run_key(mode, workers)
             with Site(site_pages(pages, repeats)) as site:
-                runs[mode] = _spawn(mode, sets, repeats, site.base, models)
-                served[mode] = dict(site.served)
-            r = runs[mode]
-            print(f"    {mode}: " + (r.get("error") or (
+                runs[key] = _spawn(mode, sets, repeats, site.base, models, workers)
+                served[key] = dict(site.served)
+            r = runs[key]
+            print(f"    {key}: " + (r.get("error") or (
                 f"{r['pages']} pages, {r['pages_per_second']:.1f} pages/s" if mode == "trafilatura" else
                 f"{r['pages_processed']} pages, {r['indexed_outcomes']} indexed, {r['seconds']:.0f} s, "
                 f"{r['articles_per_second']:.1f} articles/s")), flush=True)
@@ -401,10 +417,35 @@ def main(argv: list[str] | None = None) -> None:
                  args.results)
 
 
+def _worker_counts(spec: str) -> list[int]:
+    from pipeline.pool import worker_count
+
+    return list(dict.fromkeys(worker_count(int(n)) for n in spec.split(",") if n.strip()))
+
+
+def _runs(modes: str, workers: str) -> list[tuple[str, int]]:
+    """(mode, worker count) of every run: each crawl mode once per worker count; trafilatura and
+    the profile (of the crawling process, so in process) once."""
+    out = []
+    for mode in modes.split(","):
+        counts = _worker_counts(workers) if mode in ("crawl", "crawl-all") else [1]
+        out += [(mode, n) for n in counts]
+    return out
+
+
+def run_key(mode: str, workers: int) -> str:
+    """A run's name in the report: the mode, with ``@<workers>`` unless it ran in process."""
+    return mode if workers == 1 else f"{mode}@{workers}"
+
+
+def _crawl_keys(runs: dict) -> list[str]:
+    return [k for k in runs if k.split("@")[0] in ("crawl", "crawl-all")]
+
+
 def _report_data(args, sets, pages, runs, served) -> dict:
     floor = runs.get("trafilatura", {})
     ratios = {}
-    for mode in ("crawl", "crawl-all"):
+    for mode in _crawl_keys(runs):
         r = runs.get(mode, {})
         if "articles_per_second" in r and "pages_per_second" in floor:
             ratios[mode] = {
@@ -415,9 +456,21 @@ def _report_data(args, sets, pages, runs, served) -> dict:
             }
     return {"title": TITLE, "sets": sets, "pages": len(pages), "repeats": args.repeats,
             "profile_repeats": args.profile_repeats, "cpus": os.cpu_count(), "runs": runs, "served": served,
-            "ratio_to_trafilatura": ratios,
-            "workers": {"1": "measured (processing on the reactor thread)",
-                        "all cores": "not measured: hpmon has no worker pool yet (issue #16)"}}
+            "ratio_to_trafilatura": ratios, "pool_speedup": _speedups(runs)}
+
+
+def _speedups(runs: dict) -> dict:
+    """articles/s (and pages/s) of each pool run ÷ the same mode in process."""
+    out = {}
+    for key in _crawl_keys(runs):
+        mode, _, workers = key.partition("@")
+        one, pool = runs.get(mode, {}), runs[key]
+        if workers and "articles_per_second" in one and "articles_per_second" in pool:
+            out[key] = {"workers": int(workers),
+                        "articles_per_second": pool["articles_per_second"] / one["articles_per_second"]
+                        if one["articles_per_second"] else None,
+                        "pages_per_second": pool["pages_per_second"] / one["pages_per_second"]}
+    return out
 
 
 def _markdown(args, sets, pages, runs, served) -> str:
@@ -434,13 +487,17 @@ def _markdown(args, sets, pages, runs, served) -> str:
         "included) and, in brackets, per CPU second of the crawling process (the shared machine's other load "
         "does not skew those). trafilatura alone = `trafilatura.extract(body)` on the same bytes, one process.",
         "",
-        f"**Workers: 1.** Processing runs on the Scrapy reactor thread (`pipeline/scrapy_bridge.py`): while a "
-        f"page is processed no download progresses, and on this {os.cpu_count()}-core machine one core is idle. "
-        "Articles/s with all cores: **not measured — there is no worker pool yet** (issue #16).",
+        "**Workers.** A run without `@N` processes every page in the crawling process, on the Scrapy reactor "
+        "thread (`workers = 1`). `@N` runs the content stages in N worker processes (`workers`, 0 = one per "
+        "CPU) while one writer in the crawling process indexes in arrival order (`pipeline/scrapy_bridge.py`). "
+        "CPU seconds include the workers'. Peak RSS is the crawling process's; a worker's peak is listed below.",
         "",
     ]
     rows = []
-    for mode, label in (("crawl", "crawl, profile as configured"), ("crawl-all", "crawl, threshold 0 (all kept)")):
+    labels = {"crawl": "crawl, profile as configured", "crawl-all": "crawl, threshold 0 (all kept)"}
+    for mode in _crawl_keys(runs):
+        base, _, workers = mode.partition("@")
+        label = f"{labels[base]}, {workers or 1} worker{'s' if workers else ''}"
         r = runs.get(mode)
         if not r:
             continue
@@ -468,7 +525,12 @@ def _markdown(args, sets, pages, runs, served) -> str:
     md += [md_table(["run", "pages fetched", "articles indexed", "errors", "seconds", "pages/s (CPU)",
                      "articles/s (CPU)", "articles/s ÷ trafilatura pages/s (CPU)", "first indexed article",
                      "peak RSS MB"], rows), ""]
-    for mode in ("crawl", "crawl-all"):
+    for key, x in data["pool_speedup"].items():
+        md.append(f"- `{key}` ÷ `{key.split('@')[0]}`: articles/s ×{_fmt(x['articles_per_second'], 2)}, pages/s "
+                  f"×{_fmt(x['pages_per_second'], 2)}; worker peak RSS {_fmt(runs[key].get('worker_peak_rss_mb'), 0)} "
+                  f"MB each, workers' CPU {_fmt(runs[key].get('workers_cpu_seconds'))} s of "
+                  f"{_fmt(runs[key].get('cpu_seconds'))} s.")
+    for mode in _crawl_keys(runs):
         r = runs.get(mode)
         if r and "summary" in r:
             s = r["summary"]

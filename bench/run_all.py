@@ -95,7 +95,11 @@ def headlines(fresh: set[str]) -> list[tuple[str, str]]:
                                  f"({r['articles_per_cpu_second']:.1f} per CPU s), "
                                  f"{ratio.get('articles_per_wall_second_to_trafilatura', 0):.2f}× trafilatura alone "
                                  f"({ratio.get('articles_per_cpu_second_to_trafilatura', 0):.2f}× per CPU s); "
-                                 f"{r['summary'].get('fetched')} pages, {r['summary'].get('failed')} errors"))
+                                 f"{r['summary'].get('fetched')} pages, {r['summary'].get('failed')} errors"
+                                 + "".join(f"; {k.split('@')[1]} workers: {d['runs'][k]['articles_per_second']:.1f} "
+                                           f"articles/s (×{x['articles_per_second']:.2f})"
+                                           for k, x in d.get("pool_speedup", {}).items()
+                                           if k.startswith("crawl-all@") and x.get("articles_per_second"))))
     d = _load("search")
     if d and "sizes" in d and "search" in fresh:
         parts = []

@@ -81,7 +81,7 @@ class SourcesSpider(scrapy.Spider):
 
     def __init__(self, *, sources: list[Source], state: CrawlState, archive: WarcArchive,
                  search_names: dict[str | None, list[str]], run_id: int | None = None,
-                 processor: Any = None, max_age_days: int = 7, **kwargs: Any) -> None:
+                 processor: Any = None, max_age_days: int = 7, pool: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sources = [s for s in sources if s.enabled]
         self.by_id = {s.id: s for s in self.sources}
@@ -90,6 +90,7 @@ class SourcesSpider(scrapy.Spider):
         self.search_names = search_names
         self.run_id = run_id
         self.processor = processor  # used by the item pipeline (pipeline.scrapy_bridge)
+        self.pool = pool  # worker processes of the item pipeline's content stages; None: in process
         self.max_age_days = max_age_days
         self.queued: dict[str, int] = {}
         self.requested: set[str] = set()  # article links requested in this run

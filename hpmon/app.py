@@ -85,8 +85,11 @@ def load_models(settings: Settings):
 
 
 def build_pipeline(settings: Settings, backend: Backend | None, sources: list[Source],
-                   city: CityProfile | None = None, *, record_stories: bool = True) -> Pipeline:
-    """The pipeline with every stage the installation has (models once trained)."""
+                   city: CityProfile | None = None, *, record_stories: bool = True,
+                   content_stages: bool = True) -> Pipeline:
+    """The pipeline with every stage the installation has (models once trained).
+    ``content_stages=False``: without the models, lexicons and facts of the content stages, for
+    a crawl's writer whose worker processes run them (``worker_pipeline``)."""
     from classifiers.facts import FactChecker
     from classifiers.risk import RiskScorer
     from classifiers.sensitive import SensitiveDetector
@@ -101,14 +104,29 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         sources={s.id: s for s in sources},
         outlets=load_outlets(settings),
         min_text_chars=settings.min_text_chars,
-        models=load_models(settings),
-        sensitive=SensitiveDetector.from_config(settings.config_dir, boundary_names(city)),
-        facts=FactChecker.from_config(settings.config_dir),
+        models=load_models(settings) if content_stages else None,
+        sensitive=SensitiveDetector.from_config(settings.config_dir, boundary_names(city)) if content_stages else None,
+        facts=FactChecker.from_config(settings.config_dir) if content_stages else None,
         risk=RiskScorer.from_config(settings.config_dir),
         stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,
         on_indexed=[rebuttal_queue_hook(settings, city.timezone), alert_evaluation_hook(settings)]
         if record_stories else [],
     )
+
+
+def worker_pipeline(settings: Settings, sources: list[Source]) -> Pipeline:
+    """The pipeline of a crawl's worker process (pipeline/pool.py): the content stages only, no
+    index, story store or hooks (the crawl's one writer does those)."""
+    return build_pipeline(settings, None, sources, record_stories=False)
+
+
+def page_pool(settings: Settings, sources: list[Source]):
+    """The worker pool of a crawl (``workers`` setting), or None to process pages in the
+    crawling process (``workers = 1``)."""
+    from pipeline.pool import PagePool, worker_count
+
+    workers = worker_count(settings.workers)
+    return PagePool(workers, worker_pipeline, (settings, sources)) if workers > 1 else None
 
 
 def alert_evaluation_hook(settings: Settings):

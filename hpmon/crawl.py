@@ -22,7 +22,7 @@ from crawlers.sources import Source
 from crawlers.spider import SourcesSpider
 from crawlers.state import CrawlState
 from crawlers.warc import WarcArchive
-from hpmon.app import build_pipeline, load_city, open_backend, search_names
+from hpmon.app import build_pipeline, load_city, open_backend, page_pool, search_names
 from hpmon.exitcodes import EXIT_FAILED, EXIT_NO_NETWORK, EXIT_OK  # noqa: F401 (re-exported)
 from hpmon.settings import Settings
 from hpmon.summary import SourceSummary, summarize
@@ -101,7 +101,9 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
     state = CrawlState(settings.state_path)
     archive = WarcArchive(settings.warc_dir, sync_every=64, sync_seconds=1.0)  # fsynced in groups; the bridge
     # syncs before it indexes (pipeline/scrapy_bridge.py)
-    pipeline = build_pipeline(settings, backend, sources, city)
+    pool = page_pool(settings, sources)  # workers start on the first fetched page
+    # with a pool, this process is the one writer: the workers run the content stages
+    pipeline = build_pipeline(settings, backend, sources, city, content_stages=pool is None)
     run_id = state.start_run()
     process = CrawlerProcess(
         scrapy_settings(
@@ -135,9 +137,13 @@ def run_crawl(settings: Settings, sources: list[Source], *, console: Console | N
     crawler.signals.connect(on_item, signal=signals.item_scraped)
     process.crawl(crawler, sources=sources, state=state, archive=archive,
                   search_names=search_names(city, sources), run_id=run_id, processor=pipeline,
-                  max_age_days=settings.max_age_days)
-    with progress or nullcontext():
-        process.start()
+                  max_age_days=settings.max_age_days, pool=pool)
+    try:
+        with progress or nullcontext():
+            process.start()
+    finally:
+        if pool is not None:
+            pool.close()
     try:
         archive.close()
     except OSError as exc:  # a full disk at the very end: what was indexed stays, the summary still comes

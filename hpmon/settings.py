@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(2.0, description="First retry delay in seconds; doubles each retry.")
     max_age_days: int = Field(7, description="Sitemap entries older than this are skipped.")
     min_text_chars: int = Field(80, description="Extracted text shorter than this is not an article.")
+    workers: int = Field(0, ge=0, description="Processes that decode, extract and classify fetched pages during a "
+                         "crawl: 0 = one per available CPU, 1 = in the crawling process (no pool).")
     log_level: str = Field("INFO", description="Level of the log file in home/logs.")
     # -- outgoing mail and webhooks (alerts, digests) --------------------------------------
     smtp_host: str | None = Field(None, description="SMTP server for alerts and digests.")

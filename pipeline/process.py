@@ -73,6 +73,7 @@ class Analysis:
     prediction: Prediction | None = None
     sensitive: SensitiveResult | None = None
     risk: Risk | None = None
+    fact_conflicts: list | None = None  # figures contradicting the reference facts (classifiers.facts)
     case_id: int | None = None  # the rebuttal case the article entered, if any
     scope: str | None = None  # why it is kept: "city" | "watch"; None = not kept
     dropped: Dropped | None = None
@@ -248,6 +249,13 @@ class Pipeline:
 
     def analyze(self, draft: Draft | Dropped) -> Analysis:
         """Run language, relevance and duplicate detection on a draft, writing nothing."""
+        return self.analyze_context(self.analyze_content(draft))
+
+    def analyze_content(self, draft: Draft | Dropped) -> Analysis:
+        """The stages that read only the page and the models (language, relevance, topics and
+        tone, sensitive themes, reference facts, the scope), with the risk of a page that is not
+        kept. Touches neither the index nor the story store, so a worker process can run it;
+        ``analyze_context`` then finishes a kept article against what is already indexed."""
         if isinstance(draft, Dropped):
             return Analysis(dropped=draft)
         analysis = Analysis(draft=draft)
@@ -262,13 +270,22 @@ class Pipeline:
         analysis.scope, why = self._scope(article, analysis)
         article.coverage = analysis.scope
         article.reasons["coverage"] = {"scope": analysis.scope, "why": why}
-        if analysis.scope is not None:
-            self._stage_duplicates(article, analysis, record=False)
-        self._stage_risk(article, analysis)
+        self._stage_facts(article, analysis)
         if analysis.scope is None:
+            self._stage_risk(article, analysis)
             analysis.dropped = Dropped("relevance", "not_relevant", why, score=round(analysis.relevance.score, 4))
             return analysis
         analysis.article = article
+        return analysis
+
+    def analyze_context(self, analysis: Analysis) -> Analysis:
+        """A kept article of ``analyze_content`` against the index and the story store: its
+        duplicate and story (matched, not recorded) and the risk that depends on the story.
+        Run by the one writer, in order, right before ``index``."""
+        if analysis.dropped is not None or analysis.article is None:
+            return analysis
+        self._stage_duplicates(analysis.article, analysis, record=False)
+        self._stage_risk(analysis.article, analysis)
         return analysis
 
     def _scope(self, article: Article, analysis: Analysis) -> tuple[str | None, str]:
@@ -352,15 +369,20 @@ class Pipeline:
         article.sensitive_themes = result.themes
         article.reasons["sensitive"] = result.to_dict()
 
+    def _stage_facts(self, article: Article, analysis: Analysis) -> None:
+        """Figures that contradict the reference facts (read by the risk score)."""
+        if analysis.sensitive is None or self.risk is None or self.facts is None:
+            return
+        when = article.date.astimezone(self.tz).date() if article.date else None
+        analysis.fact_conflicts = self.facts.check_facts(article.text, article.language, when)
+
     def _stage_risk(self, article: Article, analysis: Analysis) -> None:
-        """Figures that contradict the reference facts, and the risk score."""
+        """The risk score, from the sensitive themes, the tone, the outlet, the fact conflicts
+        and how far the article departs from its story."""
         result = analysis.sensitive
         if result is None or self.risk is None:
             return
-        conflicts = []
-        if self.facts is not None:
-            when = article.date.astimezone(self.tz).date() if article.date else None
-            conflicts = self.facts.check_facts(article.text, article.language, when)
+        conflicts = analysis.fact_conflicts or []
         source = self.sources.get(article.source_id)
         outlet_info = self.outlets.get(_domain(article.url), {})
         divergence = (self.stories.divergence(article.story_id, article.id, article.title, article.text)
