@@ -373,9 +373,12 @@ def search(ctx: click.Context, query: str, languages, source_ids, countries, sin
            themes, story_ids, min_risk, scope, sort, facets, as_json, limit, offset) -> None:
     """Search the index. QUERY: words (all must match), "a phrase", -excluded, a OR b.
 
-    Case and Vietnamese diacritics are ignored: `hai phong` finds `Hải Phòng`.
+    Case and Vietnamese diacritics are ignored: `hai phong` finds `Hải Phòng`. A name the city
+    profile knows finds all its spellings (`hai phong` also finds Haiphong, 海防, ハイフォン), and a
+    topic or theme name finds the articles labelled with it; "quotes" search the words only.
     """
     from index.query import QuerySyntaxError, SearchQuery
+    from index.thesaurus import Thesaurus
 
     settings = _settings(ctx)
     tz = ZoneInfo(load_city(settings).timezone)
@@ -387,6 +390,7 @@ def search(ctx: click.Context, query: str, languages, source_ids, countries, sin
         request = SearchQuery(text=query, filters=filters, since=_parse_day(since, tz, False),
                               until=_parse_day(until, tz, True), sort=sort, limit=limit, offset=offset,
                               facets=facets, min_risk=min_risk)
+        request.thesaurus = Thesaurus.of_installation(settings.config_dir, settings.city_path)
         backend = open_backend(settings)
         result = backend.search(request)
     except QuerySyntaxError as exc:

@@ -173,6 +173,13 @@ def test_search_finds_vietnamese_without_diacritics(site_hpmon, first_crawl, man
     assert result["hits"][0]["highlights"]
 
 
+def test_search_expands_the_city_name_to_every_spelling_and_quotes_switch_it_off(site_hpmon, first_crawl):
+    expanded = {h["language"] for h in site_hpmon.json("search", "hai phong", "--limit", "200")["hits"]}
+    exact = {h["language"] for h in site_hpmon.json("search", '"hai phong"', "--limit", "200")["hits"]}
+    assert {"vi", "zh", "ja", "ko", "ru"} <= expanded
+    assert not {"zh", "ja", "ko", "ru"} & exact
+
+
 @pytest.mark.parametrize("query,language", [("海防", "zh"), ("ハイフォン", "ja"), ("하이퐁", "ko"),
                                             ("Хайфоне", "ru"), ("Haïphong", "fr"), ("Haiphong", "en")])
 def test_search_in_every_language(site_hpmon, first_crawl, query, language):
