@@ -213,7 +213,7 @@ class SourcesSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response):
         source = self._source(response)
-        reading = read_sitemap(response.body)
+        reading = read_sitemap(response.body, timezone=source.tzinfo)
         if reading.error:
             self._fail(source, response.url, reading.error, reading.detail, listing=True)
             return

@@ -47,3 +47,25 @@ def test_zone_by_name_and_unknown_zone():
 def test_all_published_times_are_aware_utc():
     for when in _published(timezone="Asia/Tokyo"):
         assert when is not None and when.utcoffset().total_seconds() == 0
+
+
+def test_the_spider_reads_a_sitemap_in_its_source_zone(tmp_path):
+    """crawlers/spider.py passes ``Source.tzinfo`` to the sitemap reader."""
+    from scrapy.http import Request, XmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.spider import SourcesSpider
+    from crawlers.state import CrawlState
+
+    source = Source(id="cn", name="CN", kind="sitemap", urls=("https://news.example.cn/sitemap.xml",),
+                    country="CN", scope="foreign")
+    crawler = get_crawler(SourcesSpider)
+    spider = SourcesSpider.from_crawler(crawler, sources=[source], state=CrawlState(tmp_path / "crawl.sqlite"),
+                                        archive=None, search_names={})
+    crawler.stats.open_spider()
+    crawler.spider = spider
+    spider.max_age_days = 100000  # the dates here are not too old to queue
+    url = "https://news.example.cn/sitemap.xml"
+    response = XmlResponse(url, body=_NEWS, request=Request(url, meta={"source_id": "cn", "link": url}))
+    published = {r.url: r.meta["hints"].published for r in spider.parse_sitemap(response) if "hints" in r.meta}
+    assert published["https://news.example.cn/a/1.htm"] == datetime(2026, 11, 20, 0, 15, tzinfo=UTC)
