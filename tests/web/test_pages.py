@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawlers.state import CrawlState
@@ -304,3 +305,14 @@ def test_digest_archive_lists_the_digests_sent(settings, tmp_path):
         login(c, "viewer")
         page = c.get("/digests").text
     assert "2026-10-21" in page and "Bản tin đã gửi" in page
+
+
+@pytest.mark.parametrize("query_string", ["q=cang&since=0001-01-01", "q=cang&until=9999-12-31", 'q="cang',
+                                          "q=cang&min_risk=7"])
+def test_a_search_is_checked_when_it_is_saved(client_for, query_string):
+    analyst = client_for("analyst")
+    token = csrf_of(analyst.get("/search?q=cang").text)
+    response = analyst.post("/saved", data={"name": "Hỏng", "query_string": query_string, "csrf_token": token},
+                            follow_redirects=False)
+    assert response.status_code == 400
+    assert "Hỏng" not in analyst.get("/search").text

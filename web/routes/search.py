@@ -191,6 +191,13 @@ def save_search(request: Request, name: str = Form(..., min_length=1, max_length
 
     ctx = request.app.state.ctx
     form = SearchForm.from_params(parse_qsl(query_string))
+    # a search is checked when it is saved, so that opening it later never fails
+    if form.errors:
+        return render(request, "error.html", status_code=400, message_key=next(iter(form.errors)))
+    try:
+        _query(request, form).parsed  # noqa: B018 - raises on bad syntax
+    except QuerySyntaxError:
+        return render(request, "error.html", status_code=400, message_key="search.error.syntax")
     saved = ctx.saved.add(request.state.user.id, name, form.params(with_page=False))
     if saved is None:
         return render(request, "error.html", status_code=400, message_key="saved.too_many")
