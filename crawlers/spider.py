@@ -197,6 +197,7 @@ class SourcesSpider(scrapy.Spider):
         if reading.error:
             self._fail(source, response.url, reading.error, reading.detail, listing=True)
             return
+        self._log_notes(source, response.url, reading.notes)
         if reading.warning:
             self._inc(source, "warnings/bozo_feed")
             self.state.record_failure(self.run_id, source.id, response.url, f"bozo_feed: {reading.warning}")
@@ -245,6 +246,7 @@ class SourcesSpider(scrapy.Spider):
     def parse_gdelt(self, response: Response):
         source = self._source(response)
         reading = read_artlist(response.body)
+        self._log_notes(source, response.url, reading.notes)
         if reading.error:
             self._fail(source, response.url, reading.error, reading.detail, listing=True)
             return
@@ -253,6 +255,11 @@ class SourcesSpider(scrapy.Spider):
             request = self._article_request(source, url, hints)
             if request:
                 yield request
+
+    def _log_notes(self, source: Source, url: str, notes: list[str]) -> None:
+        """What a reader repaired or skipped is no failure, but the operator sees it in the log."""
+        for note in notes:
+            self.logger.info("source %s: %s: %s", source.id, url, note)
 
     def _listing_failed(self, failure: Failure) -> None:
         request = failure.request
