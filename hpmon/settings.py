@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     retry_times: int = Field(2, description="Retries of a failed request (timeouts, 5xx, 429).")
     retry_backoff: float = Field(2.0, description="First retry delay in seconds; doubles each retry.")
     max_age_days: int = Field(7, description="Sitemap entries older than this are skipped.")
-    min_text_chars: int = Field(80, description="Extracted text shorter than this is not an article.")
+    min_text_chars: int = Field(80, description=(
+        "Extracted text shorter than this, in text units (a Latin letter 1, a CJK ideograph 3), is not an article."))
     workers: int = Field(0, ge=0, description="Processes that decode, extract and classify fetched pages during a "
                          "crawl: 0 = one per available CPU, 1 = in the crawling process (no pool).")
     log_level: str = Field("INFO", description="Level of the log file in home/logs.")
