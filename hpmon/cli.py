@@ -188,9 +188,14 @@ def _report_unverified(rows: list, sources: list) -> None:
         console.print(f"[red]Verified sources that failed[/]: {', '.join(r.source_id for r in verified_failed)}")
 
 
-def _page_from_file(path: Path):
+def _page_from_file(path: Path, max_bytes: int):
+    """The file as a ``FetchedPage``; a file larger than ``max_bytes`` (the crawl's
+    ``max_page_bytes``) as ``(where, reason)`` instead, never read."""
     from crawlers.items import FetchedPage
 
+    size = path.stat().st_size
+    if size > max_bytes:
+        return str(path), f"too_large: {size} bytes, more than {max_bytes} (max_page_bytes), skipped"
     return FetchedPage(source_id="ingest", url=path.resolve().as_uri(), link_url=path.resolve().as_uri(),
                        status=200, headers={}, body=path.read_bytes(), fetched_at=datetime.now(UTC))
 
@@ -281,7 +286,8 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
         new_articles = []
         for path in files:
             is_warc = path.name.endswith((".warc", ".warc.gz"))
-            pages = _pages_from_warc(path, settings.max_page_bytes) if is_warc else [_page_from_file(path)]
+            pages = (_pages_from_warc(path, settings.max_page_bytes) if is_warc
+                     else [_page_from_file(path, settings.max_page_bytes)])
             try:
                 for page in pages:
                     counts["pages"] += 1

@@ -101,6 +101,22 @@ def test_ingest_exits_3_when_an_input_failed_and_reads_past_a_bad_warc_record(tm
     assert again.returncode == 0
 
 
+def test_ingest_skips_an_html_file_larger_than_the_page_limit_without_reading_it(tmp_path):
+    home = tmp_path / "home"
+    hpmon = make_hpmon(home, HPMON_MAX_PAGE_BYTES="100000")
+    good = SITE / KEPT[0].lstrip("/")
+    big = tmp_path / "big.html"
+    with big.open("wb") as fh:  # sparse: 3 GB on paper, nothing on disk; reading it whole would take 3 GB
+        fh.truncate(3 * 1024**3)
+    result = hpmon.run("ingest", str(big), str(good), check=False, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == EXIT_FAILED, output
+    assert "1 input failed" in output and "too_large×1" in output, output
+    backend = SqliteBackend(home / "index.sqlite")
+    assert len(list(backend.iter_articles())) == 1  # the good file is indexed
+    backend.close()
+
+
 def test_a_full_disk_is_one_line_not_a_traceback(tmp_path):
     import subprocess
 
