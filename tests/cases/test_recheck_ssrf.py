@@ -7,9 +7,7 @@ would allow a named internal host), the internal one is not."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from index.cases import CaseStore
 from pipeline.evidence import enter_queue, recheck
 from tests.cases.conftest import SOVEREIGNTY_VI_HTML, archive_page, make_article
+from tests.route_server import RouteServer
 
 SECRET = "MẬT-NỘI-BỘ internal credentials page: db password hunter2"
 SECRET_HTML = (f"<html><head><title>Internal</title></head><body><article><h1>Internal secret</h1>"
@@ -24,45 +23,16 @@ SECRET_HTML = (f"<html><head><title>Internal</title></head><body><article><h1>In
                "</p></article></body></html>").encode()
 
 
-class Server:
-    """A real HTTP server on 127.0.0.1 answering from ``routes`` (path → status, headers, body)."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
-        self.paths: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's hook name
-                server.paths.append(self.path)
-                status, headers, body = server.routes.get(self.path, (404, {}, b""))
-                self.send_response(status)
-                for key, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def servers() -> Iterator[tuple[Server, Server]]:
-    news, internal = Server(), Server()
+def servers() -> Iterator[tuple[RouteServer, RouteServer]]:
+    news, internal = RouteServer(), RouteServer()
     internal.routes["/internal/secret"] = (200, {}, SECRET_HTML)
     yield news, internal
     for s in (news, internal):
-        s.httpd.shutdown()
-        s.httpd.server_close()
+        s.close()
 
 
-def _queued(store: CaseStore, news: Server, warc_dir: Path, evidence_dir: Path) -> tuple[int, str]:
+def _queued(store: CaseStore, news: RouteServer, warc_dir: Path, evidence_dir: Path) -> tuple[int, str]:
     url = news.base + "/tin/hoang-sa.html"
     warc = archive_page(warc_dir, url, SOVEREIGNTY_VI_HTML.encode())
     case_id = enter_queue(store, make_article(url, warc=warc), 0.6, 0.3, warc_dir, evidence_dir)

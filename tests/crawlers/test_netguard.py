@@ -5,19 +5,17 @@ Gzip bombs (a 600 MiB sitemap in 611 KB) end with a reason, in bounded memory.""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import sys
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
 
 from tests.conftest import make_hpmon
 from tests.peak_memory import python_measured, run_measured
+from tests.route_server import RouteServer
 
 pytestmark = pytest.mark.slow
 BOMB_MIB = 600
@@ -34,36 +32,6 @@ def gzip_bomb(mib: int = BOMB_MIB, payload: bytes = b"") -> bytes:
     return b"".join(out)
 
 
-class Server:
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None) -> None:
-        self.routes = routes or {}
-        self.paths: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's hook name
-                server.paths.append(self.path)
-                status, headers, body = server.routes.get(self.path, (404, {}, b""))
-                self.send_response(status)
-                for key, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(OSError):  # the crawler hung up (a body it refused)
-                    self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def _index(*children: str) -> bytes:
     locs = "".join(f"<sitemap><loc>{c}</loc></sitemap>" for c in children)
     return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}' \
@@ -72,7 +40,7 @@ def _index(*children: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
-    news, internal, other = Server(), Server(), Server()
+    news, internal, other = RouteServer(), RouteServer(), RouteServer()
     internal.routes = {"/internal/secret": (200, {}, b"<html><body>internal secret</body></html>"),
                        "/internal/sitemap.xml": (200, {"Content-Type": "application/xml"}, _index())}
     other.routes = {"/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"),

@@ -4,14 +4,13 @@ HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from guard.net import BLOCKED, HostPolicy, Refused, address_refusal, guarded_client, parse_allow_entry
+from tests.route_server import RouteServer
 
 
 @pytest.mark.parametrize(("address", "kind"), [
@@ -76,39 +75,13 @@ def test_a_connection_that_reached_an_internal_address_is_refused_unless_the_hos
 # -- httpx, against real servers on 127.0.0.1 -------------------------------------------------------
 
 
-class _Server:
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
-        self.routes = routes
-        self.paths: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's hook name
-                server.paths.append(self.path)
-                status, headers, body = server.routes.get(self.path, (404, {}, b"not here"))
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+NOT_HERE = (404, {}, b"not here")
 
 
 @pytest.fixture(scope="module")
-def server_pair() -> Iterator[tuple[_Server, _Server]]:
-    internal = _Server({"/internal/secret": (200, {}, b"the office's internal page")})
-    public = _Server({"/article": (200, {}, b"an article"),
+def server_pair() -> Iterator[tuple[RouteServer, RouteServer]]:
+    internal = RouteServer({"/internal/secret": (200, {}, b"the office's internal page")}, missing=NOT_HERE)
+    public = RouteServer(missing=NOT_HERE, routes={"/article": (200, {}, b"an article"),
                       "/moved": (302, {"Location": f"http://127.0.0.1:{internal.port}/internal/secret"}, b""),
                       "/to-localhost": (302, {"Location": f"http://localhost:{internal.port}/internal/secret"},
                                         b"")})
@@ -118,7 +91,7 @@ def server_pair() -> Iterator[tuple[_Server, _Server]]:
 
 
 @pytest.fixture
-def servers(server_pair) -> tuple[_Server, _Server]:
+def servers(server_pair) -> tuple[RouteServer, RouteServer]:
     for server in server_pair:
         server.paths.clear()
     return server_pair
