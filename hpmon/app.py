@@ -146,8 +146,8 @@ def alert_evaluation_hook(settings: Settings):
 def rebuttal_queue_hook(settings: Settings, timezone: str):
     """After indexing: an article at or above the risk threshold enters the rebuttal queue
     (its story's case), with its evidence frozen."""
-    from index.cases import CaseStore
     from pipeline.evidence import enter_queue, queue_threshold
+    from records.cases import CaseStore
 
     store = CaseStore(settings.app_db_path)
     threshold = queue_threshold(settings.config_dir)

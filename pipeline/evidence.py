@@ -36,9 +36,9 @@ from crawlers.warc import WarcArchive
 from guard.limits import TooLarge, hash_member, read_member, read_stream
 from guard.net import HostPolicy, Refused, guarded_client
 from index.article import Article
-from index.cases import CaseArticle, CaseStore, EvidenceRecord, Recheck
 from pipeline.extract import decode_html, extract_article
 from pipeline.outcome import Dropped
+from records.cases import CaseArticle, CaseStore, EvidenceRecord, Recheck
 
 log = logging.getLogger(__name__)
 

@@ -260,7 +260,7 @@ def test_sync_to_elasticsearch_gives_the_same_search_results(site_hpmon, first_c
 
 
 def test_sovereignty_article_enters_the_rebuttal_queue_with_frozen_evidence(site_hpmon, first_crawl, index, manifest):
-    from index.cases import CaseStore
+    from records.cases import CaseStore
 
     sovereignty = [a for a in manifest["articles"] if a["relevant"] and "sovereignty" in a["why"].lower()]
     assert sovereignty

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from index.backend import Backend
-from index.labels import LabelStore
+from records.labels import LabelStore
 from web.auth import UserStore, csrf_token, load_secret_key
 from web.guard import Forbidden, LoginRequired, route_role
 from web.i18n import Catalogues, DateFormatter, Taxonomy, load_taxonomy, pick_language

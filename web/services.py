@@ -16,8 +16,8 @@ def load_services(settings: Any, backend: Backend) -> tuple[dict[str, Any], dict
     """The services that could be built and a flag per optional page (cases, alerts, digests)."""
     services: dict[str, Any] = {}
     try:
-        from index.cases import CaseStore
-        from index.library import LibraryStore
+        from records.cases import CaseStore
+        from records.library import LibraryStore
 
         services["cases"] = CaseStore(settings.app_db_path)
         services["library"] = LibraryStore(settings.app_db_path)

@@ -147,8 +147,8 @@ class Translator:
 
     def case_state(self, state: str | None) -> str:
         """The state of an article's rebuttal case in the words of the case pages
-        (``index.cases.STATE_LABELS``); "no case" when there is none."""
-        from index.cases import STATE_LABELS
+        (``records.cases.STATE_LABELS``); "no case" when there is none."""
+        from records.cases import STATE_LABELS
 
         if state is None:
             return self("case.none")

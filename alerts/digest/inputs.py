@@ -3,7 +3,7 @@ the queue on a given day. ONE function (``case_inputs``) builds both, and every 
 digest — ``hpmon digest``, the scheduled send (``send_due_digests``) and the web preview — calls it,
 so the PDF, the e-mail and the preview cannot disagree about a case.
 
-The queue of day D is the number of cases open (``index.cases.OPEN_STATES``) at the end of D, city
+The queue of day D is the number of cases open (``records.cases.OPEN_STATES``) at the end of D, city
 time, read from the cases' audit trail: the digest of a past day shows that day's queue, not
 today's. Without a case store (None) both are None and the digest says "—" / "no case".
 """
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from alerts.digest.collect import CaseState, QueueCounter, day_bounds
 
 if TYPE_CHECKING:
-    from index.cases import CaseStore
+    from records.cases import CaseStore
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class _Timelines:
 
     def open_at(self, moment: datetime) -> int:
         """How many cases were in an open state at ``moment``."""
-        from index.cases import OPEN_STATES
+        from records.cases import OPEN_STATES
 
         count = 0
         for moments, states in self.load():
@@ -94,7 +94,7 @@ def open_case_store(path) -> CaseStore | None:
     """The office's case store in the SQLite file at ``path``; None (logged) when it cannot be
     opened — the digest then goes out with "—" rather than not at all."""
     try:
-        from index.cases import CaseStore
+        from records.cases import CaseStore
 
         return CaseStore(path)
     except Exception:  # the case store is another component: its failure must not stop the digest

@@ -21,7 +21,8 @@ from rich.text import Text
 
 from hpmon.settings import Settings
 from hpmon.term import console, err
-from index.cases import (
+from index.query import QuerySyntaxError
+from records.cases import (
     APPROVER_ROLE,
     OPEN_STATES,
     PRIORITIES,
@@ -35,8 +36,7 @@ from index.cases import (
     WorkflowError,
     json_ld,
 )
-from index.library import KIND_LABELS, KINDS, LibraryStore
-from index.query import QuerySyntaxError
+from records.library import KIND_LABELS, KINDS, LibraryStore
 
 
 def _settings(ctx: click.Context) -> Settings:

@@ -21,7 +21,7 @@ from hpmon.settings import Settings
 if TYPE_CHECKING:
     from alerts.digest.service import DigestService, SendResult
     from index.backend import Backend
-    from index.cases import CaseStore
+    from records.cases import CaseStore
 
 log = logging.getLogger(__name__)
 

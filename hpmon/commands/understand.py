@@ -39,7 +39,7 @@ def known_topics(settings: Settings) -> set[str]:
 def label(ctx: click.Context, article_id: str, topics: tuple[str, ...], sentiment: str | None, user: str,
           note: str) -> None:
     """Correct an article's topics and/or sentiment (shown at once, used by the next `hpmon train`)."""
-    from index.labels import CorrectionError, LabelStore, apply_correction
+    from records.labels import CorrectionError, LabelStore, apply_correction
 
     settings = _settings(ctx)
     backend = open_backend(settings)
@@ -95,8 +95,8 @@ def train_models(settings: Settings, *, cross_validation: bool = False, echo=Non
     from classifiers.lexicon import Lexicons
     from classifiers.models import train
     from classifiers.sensitive import SensitiveDetector
-    from index.labels import LabelStore
     from pipeline.city import boundary_names
+    from records.labels import LabelStore
 
     lexicons = Lexicons.load(settings.config_dir)
     seed = load_seed(SEED_DIR)

@@ -9,8 +9,8 @@ import pytest
 
 from crawlers.warc import WarcArchive
 from index.article import Article, article_id
-from index.cases import CaseStore
-from index.library import LibraryStore
+from records.cases import CaseStore
+from records.library import LibraryStore
 
 SOVEREIGNTY_VI_HTML = """<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
 <title>Tàu Trung Quốc hoạt động trái phép ở quần đảo Hoàng Sa</title></head>

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from hpmon.commands.cases import cases, evidence, library
 from hpmon.settings import Settings
-from index.cases import APPROVER_ROLE, CaseStore, WorkflowError, json_ld
 from pipeline.evidence import enter_queue, verify_export
+from records.cases import APPROVER_ROLE, CaseStore, WorkflowError, json_ld
 from tests.cases.conftest import SOVEREIGNTY_VI_HTML, archive_page, make_article
 
 ARTICLE_URL = "https://baonuocngoai.example/bien-dong/tam-sa"

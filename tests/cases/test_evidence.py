@@ -12,8 +12,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from index.cases import CaseStore
 from pipeline.evidence import enter_queue, export_case, queue_threshold, verify_export
+from records.cases import CaseStore
 from tests.cases.conftest import SOVEREIGNTY_VI_HTML, archive_page, make_article
 
 URL = "https://baonuocngoai.example/bien-dong/tau-trung-quoc-hoang-sa"

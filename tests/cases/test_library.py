@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from index.cases import CaseStore
-from index.library import LibraryStore
 from pipeline.language import LanguageDetector
 from pipeline.library_docs import document_text, load_document, sniff_format
 from pipeline.outcome import Dropped
+from records.cases import CaseStore
+from records.library import LibraryStore
 from tests.cases.conftest import make_article
 
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from hpmon.commands.cases import recheck as recheck_command
 from hpmon.settings import Settings
-from index.cases import CaseStore
 from pipeline.evidence import enter_queue, recheck
+from records.cases import CaseStore
 from tests.cases.conftest import make_article
 from tests.fixtures.newsite import SITE_DIR, NewsSite, _make_handler, _quiet_handle_error
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index.cases import CaseStore
 from pipeline.evidence import enter_queue, recheck
+from records.cases import CaseStore
 from tests.cases.conftest import SOVEREIGNTY_VI_HTML, archive_page, make_article
 from tests.route_server import RouteServer
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from index.cases import APPROVER_ROLE, STATES, TRANSITIONS, CaseStore, WorkflowError
+from records.cases import APPROVER_ROLE, STATES, TRANSITIONS, CaseStore, WorkflowError
 from tests.cases.conftest import make_article
 
 APPROVER = frozenset({APPROVER_ROLE})

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from alerts.digest.inputs import case_inputs
 from hpmon.commands.digest import digest, send_due_digests
 from hpmon.settings import Settings
-from index.cases import CaseStore
 from index.sqlite import SqliteBackend
+from records.cases import CaseStore
 from tests.digest.conftest import BASE_URL, DAY, MORNING_AFTER, RECIPIENTS, day_articles, local, other_articles, parse
 
-PUBLISHED = "Đã đăng phản bác"  # index.cases.STATE_LABELS["published"]["vi"]
+PUBLISHED = "Đã đăng phản bác"  # records.cases.STATE_LABELS["published"]["vi"]
 NEW = "Mới"
 
 

@@ -15,11 +15,11 @@ from tests.hpbase import old_store_schemas as old
 def _stores():
     from alerts.digest.log import DigestLog
     from hpmon.service.jobstore import JobStore
-    from index.cases import CaseStore
-    from index.labels import LabelStore
-    from index.library import LibraryStore
     from index.outbox import Outbox
     from pipeline.stories import StoryStore
+    from records.cases import CaseStore
+    from records.labels import LabelStore
+    from records.library import LibraryStore
     from web.saved import SavedSearches
 
     return {
@@ -87,8 +87,8 @@ def test_a_store_adopts_a_file_made_by_its_old_code_and_keeps_its_rows(tmp_path,
 
 
 def test_stores_sharing_a_file_are_versioned_each_on_its_own(tmp_path) -> None:
-    from index.cases import CaseStore
-    from index.labels import LabelStore
+    from records.cases import CaseStore
+    from records.labels import LabelStore
 
     path = tmp_path / "app.sqlite"
     CaseStore(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TOP_LEVEL = ("hpmon", "hpbase", "guard", "index", "crawlers", "pipeline", "classifiers", "alerts", "web")
+TOP_LEVEL = ("hpmon", "hpbase", "guard", "index", "crawlers", "pipeline", "classifiers", "records", "alerts", "web")
 
 
 def _listed_packages() -> set[str]:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawlers.state import CrawlState
-from index.labels import LabelStore
+from records.labels import LabelStore
 
 from .conftest import csrf_of, login
 

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from index.article import FACET_FIELDS, Article
 from index.backend import Backend
-from index.labels import SENTIMENTS, CorrectionError, apply_correction
 from index.query import SearchQuery
+from records.labels import SENTIMENTS, CorrectionError, apply_correction
 from web.evidence import EvidenceError, read_warc_record
 from web.guard import page
 from web.params import MAX_ID

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from index.cases import (
+from records.cases import (
     APPROVER_ROLE,
     PRIORITIES,
     STATES,

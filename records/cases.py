@@ -35,8 +35,8 @@ from hpbase.clock import iso, utcnow
 from hpbase.schema import Schema, migrate
 from index.article import Article
 from index.db import connect
-from index.library import distinctive_terms, match_any, weighted_bm25
 from index.text import bigram_chars, search_form
+from records.library import distinctive_terms, match_any, weighted_bm25
 
 STATES = ("new", "triaged", "drafting", "awaiting_approval", "published", "dismissed")
 OPEN_STATES = ("new", "triaged", "drafting", "awaiting_approval")

@@ -6,7 +6,7 @@ Documents are indexed with ``index.text.search_form`` exactly as the article ind
 ``西沙`` finds Chinese text. ``similar`` answers "which documents help with this case": it
 takes the most distinctive terms of the case text (tf × idf against the library's own
 vocabulary) and ranks documents by BM25 over them. The same helper ranks prior cases
-(``index.cases``).
+(``records.cases``).
 """
 
 from __future__ import annotations
