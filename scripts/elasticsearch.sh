@@ -3,7 +3,8 @@
 #
 #   scripts/elasticsearch.sh fetch                      # get + unpack the server (idempotent)
 #   scripts/elasticsearch.sh start [--nodes N] [--port P] [--cluster NAME] [--keep-data]
-#   scripts/elasticsearch.sh stop [--cluster NAME]      # no --cluster: stop every cluster
+#   scripts/elasticsearch.sh stop [--cluster NAME] [--remove]  # no --cluster: every cluster;
+#                                                       # --remove: delete its data and run dir
 #   scripts/elasticsearch.sh status [--cluster NAME]
 #   scripts/elasticsearch.sh kill-node I [--cluster NAME]   # SIGKILL node I
 #   scripts/elasticsearch.sh start-node I [--cluster NAME]  # restart node I (keeps its data)
@@ -337,7 +338,7 @@ wait_health() { # cluster nodes port status
 
 # ---------------------------------------------------------------- commands
 parse_opts() {
-    OPT_NODES=1; OPT_PORT="$ES_PORT_DEFAULT"; OPT_CLUSTER=""; OPT_KEEP=0; OPT_ARGS=()
+    OPT_NODES=1; OPT_PORT="$ES_PORT_DEFAULT"; OPT_CLUSTER=""; OPT_KEEP=0; OPT_REMOVE=0; OPT_ARGS=()
     while [ $# -gt 0 ]; do
         case "$1" in
             --nodes) OPT_NODES="${2:?--nodes N}"; shift 2 ;;
@@ -347,6 +348,7 @@ parse_opts() {
             --cluster) OPT_CLUSTER="${2:?--cluster NAME}"; shift 2 ;;
             --cluster=*) OPT_CLUSTER="${1#*=}"; shift ;;
             --keep-data) OPT_KEEP=1; shift ;;
+            --remove) OPT_REMOVE=1; shift ;;
             -*) die "unknown option $1" ;;
             *) OPT_ARGS+=("$1"); shift ;;
         esac
@@ -445,7 +447,10 @@ cmd_stop() {
         pids=()
         for i in $(seq 1 "$NODES"); do stop_node "$cluster" "$i" & pids+=($!); done
         for i in "${pids[@]}"; do wait "$i" || true; done
+        # a throwaway cluster (the test suite's) leaves nothing behind in STATE_DIR
+        if [ "$OPT_REMOVE" -eq 1 ]; then rm -rf -- "$(cluster_dir "$cluster")"; fi
     done
+    if [ "$OPT_REMOVE" -eq 1 ]; then rmdir -- "$RUN_BASE" 2>/dev/null || true; fi
 }
 
 cmd_status() {

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 port="${HPMON_TEST_ES_PORT:-9400}"
 scripts/elasticsearch.sh fetch
 scripts/elasticsearch.sh start --port "$port" --cluster test
-trap 'scripts/elasticsearch.sh stop --cluster test' EXIT
+trap 'scripts/elasticsearch.sh stop --cluster test --remove' EXIT
 HPMON_ES_URL="http://127.0.0.1:$port" .venv/bin/python -m pytest -q "$@"
