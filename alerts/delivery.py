@@ -305,12 +305,30 @@ class AlertLog:
         if "unreachable" not in columns:  # a database from before recovered servers were probed
             self._conn.execute("ALTER TABLE alert_deliveries ADD COLUMN unreachable INTEGER NOT NULL DEFAULT 0")
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction() in the thread holding the lock
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent deliverers serialise."""
-        with self._lock, immediate_transaction(self._conn) as conn:
-            yield conn
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent deliverers and
+        evaluators serialise; the log's writes made inside it (alerts, members, deliveries,
+        evaluation marks) commit together or not at all, and its reads see them. Nested use joins
+        the outer transaction."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            with immediate_transaction(self._conn) as conn:
+                self._depth = 1
+                try:
+                    yield conn
+                finally:
+                    self._depth = 0
+
+    _tx = transaction
 
     def close(self) -> None:
         with self._lock:
@@ -340,9 +358,9 @@ class AlertLog:
 
     def mark_evaluated(self, article_id: str, indexed_at: str | None = None) -> bool:
         """Set the mark once every rule was evaluated on the article (the version indexed at
-        ``indexed_at``: one indexed again meanwhile stays waiting). Alerts are logged before the
-        mark, and an article never fires a rule twice, so a kill in between evaluates it again
-        harmlessly. Returns whether a waiting article was marked."""
+        ``indexed_at``: one indexed again meanwhile stays waiting). The engine writes it in the
+        same ``transaction()`` as the alert rows the evaluation logged, so a kill leaves both or
+        neither. Returns whether a waiting article was marked."""
         now = _iso(self.clock())
         with self._tx() as conn:
             if indexed_at is None:  # an article handed over directly: marked whether it waited or not
@@ -355,6 +373,13 @@ class AlertLog:
                 "UPDATE alert_evaluations SET evaluated_at = ?, article = NULL WHERE article_id = ? "
                 "AND evaluated_at IS NULL AND indexed_at = ?", (now, article_id, indexed_at)).rowcount
         return changed == 1
+
+    def is_waiting(self, article_id: str, indexed_at: str) -> bool:
+        """Whether the article's version indexed at ``indexed_at`` still waits for evaluation (another
+        evaluator may have marked it meanwhile: read it inside the transaction that marks it)."""
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM alert_evaluations WHERE article_id = ? AND indexed_at = ? "
+                                      "AND evaluated_at IS NULL", (article_id, indexed_at)).fetchone() is not None
 
     def evaluation_known(self, article_ids: list[str]) -> set[str]:
         """Those of the articles that have an evaluation record (evaluated, or waiting for it)."""

@@ -219,10 +219,16 @@ class AlertEngine:
         batch = list(articles)
         match_rules = [r for r in self.rules if r.enabled and r.kind == "match"]
         for article in batch:
-            for rule in match_rules:
-                alert_id = self._consider(rule, article, now)
-                if alert_id is not None:
-                    new.append(alert_id)
+            with self.log.transaction():  # the article's alerts are written together, or not at all
+                new.extend(i for i in (self._consider(rule, article, now) for rule in match_rules) if i is not None)
+        new.extend(self._spikes(now))
+        if new:
+            logger.info("%d new alerts from a batch of %d articles", len(new), len(batch))
+        return new
+
+    def _spikes(self, now: datetime) -> list[int]:
+        """The ids of the spike alerts raised now by the enabled spike rules."""
+        new: list[int] = []
         for rule in self.rules:
             if rule.enabled and rule.kind == "spike":
                 check = self.check_spike(rule, now)
@@ -230,8 +236,6 @@ class AlertEngine:
                     alert_id = self._spike_alert(rule, check, now)
                     if alert_id is not None:
                         new.append(alert_id)
-        if new:
-            logger.info("%d new alerts from a batch of %d articles", len(new), len(batch))
         return new
 
     def _consider(self, rule: Rule, article: Article, now: datetime) -> int | None:
@@ -258,7 +262,12 @@ class AlertEngine:
         the alert log, in the order they were indexed, whatever their publication date), and on
         ``also`` (articles handed over directly), then set each one's mark. An article indexed just
         before a kill is evaluated here by the next round. Returns how many articles were
-        evaluated; nothing fires twice."""
+        evaluated; nothing fires twice.
+
+        Each article's alert rows (new alerts with their deliveries, folded copies) and its mark
+        are written in one transaction, the rules' "already alerted" checks read inside it: a kill
+        leaves the article either evaluated with its alerts or waiting with none of them, and two
+        evaluators at once (a crawl's alert step and ``alerts deliver``) evaluate it once."""
         now = self.clock()
         match_rules = [r for r in self.rules if r.enabled and r.kind == "match"]
         evaluated: set[str] = set()
@@ -275,18 +284,18 @@ class AlertEngine:
                     logger.error("alert evaluation skipped for %s: unreadable record: %s", article_id, exc)
                     self.log.mark_evaluated(article_id, indexed_at)
                     continue
-                new += sum(self._consider(rule, article, now) is not None for rule in match_rules)
-                self.log.mark_evaluated(article_id, indexed_at)
+                with self.log.transaction():
+                    if not self.log.is_waiting(article_id, indexed_at):
+                        continue  # another evaluator did it meanwhile
+                    new += sum(self._consider(rule, article, now) is not None for rule in match_rules)
+                    self.log.mark_evaluated(article_id, indexed_at)
         for article in also:
             if article.id not in evaluated:
                 evaluated.add(article.id)
-                new += sum(self._consider(rule, article, now) is not None for rule in match_rules)
-                self.log.mark_evaluated(article.id)
-        for rule in self.rules:
-            if rule.enabled and rule.kind == "spike":
-                check = self.check_spike(rule, now)
-                if check and check.fired and self._spike_alert(rule, check, now) is not None:
-                    new += 1
+                with self.log.transaction():
+                    new += sum(self._consider(rule, article, now) is not None for rule in match_rules)
+                    self.log.mark_evaluated(article.id)
+        new += len(self._spikes(now))
         if evaluated:
             logger.info("rules evaluated on %d articles: %d new alerts", len(evaluated), new)
         return len(evaluated)
@@ -322,8 +331,12 @@ class AlertEngine:
             "min_count": rule.spike.min_count, "threshold": check.threshold,
             "samples": [article_summary(h.article) for h in samples.hits],
         }}
-        alert_id = self.log.create_alert(rule=rule.name, kind="spike", story_key="spike", severity=rule.severity,
-                                         payload=payload, members=[], deliveries=self.deliveries_for(rule))
+        with self.log.transaction():  # checked again under the write lock: two evaluators at once alert once
+            if self.log.open_alert(rule.name, "spike", now - rule.throttle) is not None:
+                return None
+            alert_id = self.log.create_alert(rule=rule.name, kind="spike", story_key="spike",
+                                             severity=rule.severity, payload=payload, members=[],
+                                             deliveries=self.deliveries_for(rule))
         logger.info("rule %s: spike alert %s (%d vs baseline %.2f)", rule.name, alert_id, check.current,
                     check.baseline)
         return alert_id
