@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from hpbase.schema import Schema, migrate
 from index.db import connect
+from web.params import LEGACY_RISK_PARAM, RISK_PARAM, risk_from_legacy, risk_to_points
 
 MAX_SAVED_PER_USER = 100
 
@@ -31,6 +33,19 @@ class SavedSearch:
     name: str
     params: list[tuple[str, str]]  # the search page's URL parameters
     created_at: str
+
+
+def _current_params(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The stored parameters as the search page writes them today: a search saved before risk was
+    given in points keeps ``min_risk=0.6``, read here as ``risk=60`` (web.params). A value that
+    cannot be read is kept as stored; the search page then says it was ignored."""
+    out: list[tuple[str, str]] = []
+    for key, value in params:
+        if key == LEGACY_RISK_PARAM:
+            with contextlib.suppress(ValueError):
+                key, value = RISK_PARAM, str(risk_to_points(risk_from_legacy(value)))
+        out.append((key, value))
+    return out
 
 
 class SavedSearches:
@@ -78,7 +93,8 @@ class SavedSearches:
     @staticmethod
     def _row(row) -> SavedSearch:
         return SavedSearch(id=row[0], user_id=row[1], name=row[2],
-                           params=[(str(k), str(v)) for k, v in json.loads(row[3])], created_at=row[4])
+                           params=_current_params([(str(k), str(v)) for k, v in json.loads(row[3])]),
+                           created_at=row[4])
 
     def close(self) -> None:
         with self._lock:

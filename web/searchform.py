@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from index.query import SearchQuery
-from web.params import parse_day
+from web.params import LEGACY_RISK_PARAM, RISK_PARAM, parse_day, risk_from_legacy, risk_from_points, risk_to_points
 
 # URL parameter -> facet of the index (FACET_FIELDS), in the order the filters are shown.
 FILTER_PARAMS: dict[str, str] = {
@@ -36,7 +36,7 @@ class SearchForm:
     filters: dict[str, list[str]] = field(default_factory=dict)  # param name -> values
     since: date | None = None
     until: date | None = None
-    min_risk: float | None = None
+    min_risk: float | None = None  # score in [0, 1]; the URL says points (``risk=72``), see web.params
     sort: str = "relevance"
     page: int = 1
     errors: list[str] = field(default_factory=list)
@@ -45,6 +45,7 @@ class SearchForm:
     def from_params(cls, params: list[tuple[str, str]]) -> SearchForm:
         """A form from URL parameters (multi-valued); bad values are dropped and noted in ``errors``."""
         form = cls()
+        has_points = False  # ``risk`` wins over the old ``min_risk``, whatever their order
         for key, raw in params:
             value = raw.strip()
             if key == "q":
@@ -58,14 +59,20 @@ class SearchForm:
                     setattr(form, key, parse_day(value))
                 except ValueError:
                     form.errors.append("search.error.bad_date")
-            elif key == "min_risk" and value:
+            elif key == RISK_PARAM and value:
                 try:
-                    risk = float(value)
-                    if not 0 <= risk <= 1:
-                        raise ValueError(value)
-                    form.min_risk = risk
+                    form.min_risk = risk_from_points(value)
+                    has_points = True
                 except ValueError:
                     form.errors.append("search.error.bad_risk")
+            elif key == LEGACY_RISK_PARAM and value:  # links and saved searches of before: 0..1
+                try:
+                    legacy = risk_from_legacy(value)
+                except ValueError:
+                    form.errors.append("search.error.bad_risk")
+                    continue
+                if not has_points:  # to the nearest point, as every later link writes it
+                    form.min_risk = risk_to_points(legacy) / 100
             elif key == "sort" and value in ("relevance", "date"):
                 form.sort = value
             elif key == "page" and value:
@@ -101,13 +108,18 @@ class SearchForm:
         if self.until:
             out.append(("until", self.until.isoformat()))
         if self.min_risk is not None:
-            out.append(("min_risk", f"{self.min_risk:g}"))
+            out.append((RISK_PARAM, str(risk_to_points(self.min_risk))))
         if self.sort != "relevance":
             out.append(("sort", self.sort))
         page = self.page if page is None else page
         if with_page and page > 1:
             out.append(("page", str(page)))
         return out
+
+    @property
+    def risk_points(self) -> int | None:
+        """The minimum risk as the form shows it (points out of 100), or None."""
+        return None if self.min_risk is None else risk_to_points(self.min_risk)
 
     def is_selected(self, key: str, value: str) -> bool:
         return value in self.filters.get(key, [])

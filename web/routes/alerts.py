@@ -10,9 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from alerts.delivery import AlertLog
 from alerts.rules import SEVERITIES, RuleError
-from web.alerts_file import raw_rule, read_rules, save_rule
+from index.query import SearchQuery
+from web.alerts_file import raw_rule, read_rules, save_rule, thresholds
 from web.guard import page
-from web.params import MAX_ID
+from web.params import LEGACY_RISK_PARAM, MAX_ID, RISK_PARAM, risk_from_legacy, risk_from_points, risk_to_points
 from web.render import render
 from web.searchform import SearchForm
 
@@ -21,6 +22,15 @@ HISTORY_LIMIT = 50
 # search page parameter -> filter key of the rules file
 RULE_FILTERS = {"lang": "languages", "country": "countries", "source": "sources", "topic": "topics",
                 "sentiment": "sentiment", "theme": "themes"}
+# the filters chosen from a list (rules-file key -> search parameter naming its values); sources stay text
+PICKED = {"topics": "topic", "themes": "theme", "sentiment": "sentiment", "languages": "lang",
+          "countries": "country"}
+# the catalogue name of each picked field (alerts.filter.<name>)
+PICKED_LABELS = {"topics": "topic", "themes": "theme", "sentiment": "sentiment", "languages": "language",
+                 "countries": "country"}
+# offered even before the index holds an article of them: the office's usual languages and countries
+COMMON_LANGUAGES = ("vi", "en", "zh", "ja", "ko", "ru", "fr", "de", "es", "th")
+COMMON_COUNTRIES = ("VN", "CN", "US", "JP", "KR", "RU", "FR", "GB", "DE", "TH", "SG", "AU", "TW")
 
 
 @page(router, "/alerts", role="viewer")
@@ -46,19 +56,81 @@ def test_rule(request: Request, name: str) -> Response:
     return render(request, "alert_test.html", rule=rule, result=result)
 
 
-def _form_values(raw: dict | None) -> dict:
+class FormError(ValueError):
+    """A value of the rule form that cannot be saved: a catalogue key and its arguments."""
+
+    def __init__(self, key: str, **args: str) -> None:
+        super().__init__(key)
+        self.key, self.values = key, args
+
+
+def _indexed_values(request: Request) -> dict[str, list[str]]:
+    """The languages and countries of the indexed articles (the search page's filter values)."""
+    try:
+        facets = request.app.state.ctx.backend.search(SearchQuery(limit=0, facets=True, facet_size=100)).facets
+    except Exception as exc:  # the engine is down: the usual values are offered
+        if type(exc).__name__ not in ("QueryTimeout", "ConnectionError", "ConnectionTimeout", "TransportError"):
+            raise
+        return {}
+    return {"languages": [v for v, _ in facets.get("language", [])],
+            "countries": [v for v, _ in facets.get("country", [])]}
+
+
+def _choices(request: Request, current: dict | None = None) -> dict[str, list[str]]:
+    """The codes each picked filter may take: the taxonomy's topics, themes and tones, and the
+    usual and indexed languages and countries; the codes of the rule being edited stay offered."""
+    taxonomy = request.app.state.ctx.taxonomy
+    indexed = _indexed_values(request)
+    languages = [*COMMON_LANGUAGES, *(v.lower() for v in indexed.get("languages", []))]
+    countries = [*COMMON_COUNTRIES, *(v.upper() for v in indexed.get("countries", []))]
+    choices = {"topics": sorted(taxonomy.topics), "themes": sorted(taxonomy.themes),
+               "sentiment": list(taxonomy.sentiments) or ["negative", "neutral", "positive"],
+               "languages": list(dict.fromkeys(languages)), "countries": list(dict.fromkeys(countries))}
+    filters = (current or {}).get("filters") or {}
+    for key in PICKED:
+        for value in _listed(filters.get(key)):
+            if value not in choices[key]:
+                choices[key].append(value)
+    return choices
+
+
+def _listed(value) -> list[str]:
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str | int | float) else [str(v) for v in value]
+
+
+def _form_values(raw: dict | None, threshold_names: dict[str, float]) -> dict:
     raw = raw or {}
     f = raw.get("filters") or {}
     label = raw.get("label") if isinstance(raw.get("label"), dict) else {"vi": raw.get("label") or ""}
+    min_risk = f.get("min_risk")
+    risk, threshold = "", ""
+    if isinstance(min_risk, str) and min_risk in threshold_names:
+        threshold = min_risk
+    elif isinstance(min_risk, int | float) and not isinstance(min_risk, bool) and 0 <= min_risk <= 1:
+        risk = str(risk_to_points(min_risk))
     return {
         "name": raw.get("name", ""), "label_vi": label.get("vi", ""), "label_en": label.get("en", ""),
         "query": raw.get("query", ""), "severity": raw.get("severity", "medium"),
         "recipients": ", ".join(r if isinstance(r, str) else r.get("name", "") for r in raw.get("recipients") or []),
         "scope": f.get("scope") or "", "coverage": f.get("coverage") or "",
-        "min_risk": f.get("min_risk") if f.get("min_risk") is not None else "",
-        **{key: ", ".join(f.get(key) or []) for key in RULE_FILTERS.values()},
+        "risk": risk, "risk_threshold": threshold,
+        "sources": ", ".join(_listed(f.get("sources"))),
+        **{key: _listed(f.get(key)) for key in PICKED},
         "enabled": raw.get("enabled", True), "throttle": raw.get("throttle", ""),
     }
+
+
+def _render_form(request: Request, raw: dict | None, *, editing: str | None, error: str | None = None,
+                 status_code: int = 200) -> Response:
+    ctx = request.app.state.ctx
+    names = thresholds(ctx.settings)
+    messages = ctx.catalogues.messages.get(request.state.lang, {})
+    options = [(name, messages.get(f"alerts.threshold.{name}") or name, score) for name, score in names.items()]
+    return render(request, "alert_form.html", status_code=status_code, values=_form_values(raw, names),
+                  editing=editing, error=error, severities=SEVERITIES, choices=_choices(request, raw),
+                  picked=PICKED, field_names=PICKED_LABELS, threshold_options=options)
 
 
 @page(router, "/alerts/new", role="admin")
@@ -76,8 +148,7 @@ def new_rule(request: Request, saved: Annotated[int, Query(ge=0, le=MAX_ID)] = 0
             if form.min_risk is not None:
                 filters["min_risk"] = form.min_risk
             raw = {"name": "", "label": {"vi": found.name}, "query": form.q, "filters": filters}
-    return render(request, "alert_form.html", values=_form_values(raw), editing=None, error=None,
-                  severities=SEVERITIES)
+    return _render_form(request, raw, editing=None)
 
 
 @page(router, "/alerts/rules/{name}/edit", role="admin")
@@ -85,50 +156,92 @@ def edit_rule(request: Request, name: str) -> Response:
     raw = raw_rule(request.app.state.ctx.settings, name)
     if raw is None:
         raise HTTPException(404)
-    return render(request, "alert_form.html", values=_form_values(raw), editing=name, error=None,
-                  severities=SEVERITIES)
+    return _render_form(request, raw, editing=name)
 
 
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.replace("\n", ",").split(",") if v.strip()][:50]
 
 
+def _min_risk(get, names: dict[str, float]) -> float | str | None:
+    """The rule's minimum risk from the form: a named threshold, else points 0..100 (``risk``), else
+    the old field ``min_risk`` (0..1 or a threshold name) of forms posted before. FormError if bad."""
+    threshold = get("risk_threshold", 40)
+    if threshold:
+        if threshold not in names:
+            raise FormError("alerts.error.bad_choice", field="alerts.min_risk", value=threshold)
+        return threshold
+    if get(RISK_PARAM, 20):
+        try:
+            return risk_from_points(get(RISK_PARAM, 20))
+        except ValueError:
+            raise FormError("alerts.error.bad_risk") from None
+    legacy = get(LEGACY_RISK_PARAM, 40)
+    if legacy:
+        if legacy in names:
+            return legacy
+        try:
+            return risk_from_legacy(legacy)
+        except ValueError:
+            raise FormError("alerts.error.bad_risk") from None
+    return None
+
+
 @page(router, "/alerts/rules", role="admin", methods=("POST",))
 async def save(request: Request) -> Response:
     ctx = request.app.state.ctx
     form = await request.form()
+    t = ctx.catalogues.gettext
+    lang = request.state.lang
 
     def get(key: str, cap: int = 500) -> str:
         value = form.get(key)
         return str(value)[:cap].strip() if isinstance(value, str) else ""
 
+    def picked(key: str) -> list[str]:
+        """The codes ticked for ``key`` (a comma-separated list, as forms of before posted, is read too)."""
+        values = [v for item in form.getlist(key) if isinstance(item, str) for v in _split(item[:2000])]
+        return list(dict.fromkeys(values))[:50]
+
     editing = get("editing", 64) or None
-    filters: dict = {key: _split(get(key)) for key in RULE_FILTERS.values() if _split(get(key))}
+    previous = raw_rule(ctx.settings, editing) if editing else None
+    filters: dict = {}
+    if _split(get("sources")):
+        filters["sources"] = _split(get("sources"))
+    error = None
+    try:
+        choices = _choices(request, previous)
+        for key in PICKED:
+            values = picked(key)
+            unknown = [v for v in values if v not in choices[key]]
+            if unknown:
+                raise FormError("alerts.error.bad_choice", field=f"alerts.filter.{PICKED_LABELS[key]}",
+                                value=unknown[0])
+            if values:
+                filters[key] = values
+        min_risk = _min_risk(get, thresholds(ctx.settings))
+        if min_risk is not None:
+            filters["min_risk"] = min_risk
+    except FormError as exc:
+        args = {k: (t(lang, v) if k == "field" else v) for k, v in exc.values.items()}
+        error = t(lang, exc.key, **args)
     if get("scope") in ("domestic", "foreign"):
         filters["scope"] = get("scope")
     if get("coverage") in ("city", "watch"):
         filters["coverage"] = get("coverage")
-    if get("min_risk"):
-        try:
-            filters["min_risk"] = float(get("min_risk"))
-        except ValueError:
-            filters["min_risk"] = get("min_risk")  # a named threshold (queue_threshold, high...)
     rule: dict = {"name": get("name", 64), "label": {k: v for k, v in (("vi", get("label_vi", 200)),
                                                                          ("en", get("label_en", 200))) if v},
                   "query": get("query"), "filters": filters, "recipients": _split(get("recipients")),
                   "severity": get("severity", 20) or "medium", "enabled": form.get("enabled") == "on"}
     if get("throttle", 20):
         rule["throttle"] = get("throttle", 20)
-    if editing is None and raw_rule(ctx.settings, rule["name"]) is not None:
-        error = f"rule {rule['name']!r} exists"
-    else:
-        try:
-            save_rule(ctx.settings, rule, replace=editing)
-            return RedirectResponse("/alerts", status_code=303)
-        except RuleError as exc:
-            error = str(exc)
-    values = _form_values(rule)
-    return render(request, "alert_form.html", status_code=400, values=values, editing=editing, error=error,
-                  severities=SEVERITIES)
-
-
+    if error is None:
+        if editing is None and raw_rule(ctx.settings, rule["name"]) is not None:
+            error = f"rule {rule['name']!r} exists"
+        else:
+            try:
+                save_rule(ctx.settings, rule, replace=editing)
+                return RedirectResponse("/alerts", status_code=303)
+            except RuleError as exc:
+                error = str(exc)
+    return _render_form(request, rule, editing=editing, error=error, status_code=400)
