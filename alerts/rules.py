@@ -10,7 +10,8 @@ URLs never live in the rules file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +20,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hpbase.configfiles import RiskFile
-from index.query import QuerySyntaxError, SearchQuery, parse_query
+from hpbase.text import fold
+from index.article import Article
+from index.highlight import find_spans
+from index.query import Clause, ParsedQuery, QuerySyntaxError, SearchQuery, Thesaurus, parse_query
+from index.text import WORD
+from index.thesaurus import Thesaurus as InstallationThesaurus
 
 SEVERITIES = ("low", "medium", "high", "critical")
 CHANNELS = ("email", "webhook")
@@ -118,6 +124,8 @@ class Rule:
     max_article_age: timedelta | None = timedelta(days=7)
     spike: SpikeParams | None = None
     enabled: bool = True
+    # what the query's words also mean (index.thesaurus, the search page's); None: the words only
+    thesaurus: Thesaurus | None = field(default=None, repr=False, compare=False)
 
     def display_name(self, language: str) -> str:
         """The rule's name for people in ``language`` (Vietnamese, else its key)."""
@@ -128,7 +136,43 @@ class Rule:
         """The search this rule stands for: what ``hpmon search`` would be asked with the same
         query and filters (used by ``alerts test`` and the spike counts)."""
         return SearchQuery(text=self.query, filters=self.filters.facets(), since=since, until=until,
-                           min_risk=self.filters.min_risk, sort=sort, limit=limit)
+                           min_risk=self.filters.min_risk, sort=sort, limit=limit, thesaurus=self.thesaurus)
+
+    def parsed_query(self) -> ParsedQuery:
+        """The rule's query parsed and expanded exactly as the search page expands it (the same
+        ``parse_query`` with the same thesaurus): ``chủ quyền`` also names the sovereignty labels."""
+        return self.search_query().parsed
+
+    def text_matches(self, article: Article) -> bool:
+        """Whether the article satisfies the rule's expanded query as a backend would: every clause
+        by one of its phrases or other names in the title, lead or text, or by one of the labels
+        it names; no excluded phrase anywhere. (Filters, dates and risk are checked apart.)"""
+        parsed = self.parsed_query()
+        fields = [unicodedata.normalize("NFC", t) for t in (article.title, article.lead, article.text) if t]
+        if any(not _clause_matches(c, article, fields) for c in parsed.must):
+            return False
+        return not any(_clause_matches(c, article, fields) for c in parsed.must_not)
+
+
+def _clause_matches(clause: Clause, article: Article, fields: list[str]) -> bool:
+    phrases = [*clause.phrases, *clause.names]
+    if any(find_spans(text, [phrase]) for phrase in phrases for text in fields):
+        return True
+    if clause.prefixes and any(_prefix_matches(name, text) for name in clause.prefixes for text in fields):
+        return True
+    return any(value in article.facet_values(facet) for facet, value in clause.labels)
+
+
+def _prefix_matches(name: str, text: str) -> bool:
+    """Whether ``name`` occurs in ``text`` with its last word allowed to continue (Хайфон finds
+    Хайфоне), folded as the index folds (case and diacritics ignored)."""
+    pattern = WORD.findall(fold(unicodedata.normalize("NFC", name)))
+    if not pattern:
+        return False
+    words = WORD.findall(fold(text))
+    n = len(pattern)
+    return any(words[i:i + n - 1] == pattern[:-1] and words[i + n - 1].startswith(pattern[-1])
+               for i in range(len(words) - n + 1))
 
 
 # -- the file format (validated at the edge) ------------------------------------------------
@@ -281,9 +325,12 @@ def _build_rule(raw: dict[str, Any], defaults: _DefaultsIn, thresholds: dict[str
     )
 
 
-def parse_rules(data: Any, *, source: str = "alerts.yaml", thresholds: dict[str, float] | None = None) -> list[Rule]:
+def parse_rules(data: Any, *, source: str = "alerts.yaml", thresholds: dict[str, float] | None = None,
+                thesaurus: Thesaurus | None = None) -> list[Rule]:
     """The rules of an already-parsed YAML document. Raises RuleError naming the rule and
-    field at fault, so that a typo never silently disables an alert."""
+    field at fault, so that a typo never silently disables an alert. With a ``thesaurus`` (the
+    installation's, ``index.thesaurus.Thesaurus.of_installation``) the queries are expanded as
+    the search page expands them."""
     if data is None:
         return []
     if not isinstance(data, dict):
@@ -302,15 +349,20 @@ def parse_rules(data: Any, *, source: str = "alerts.yaml", thresholds: dict[str,
         if rule.name in seen:
             raise RuleError(f"{where}: duplicate rule name {rule.name!r}")
         seen.add(rule.name)
-        rules.append(rule)
+        rules.append(replace(rule, thesaurus=thesaurus) if thesaurus is not None else rule)
     return rules
 
 
-def load_rules(path: Path, *, thresholds: dict[str, float] | None = None) -> list[Rule]:
+def load_rules(path: Path, *, thresholds: dict[str, float] | None = None, city: Path | None = None) -> list[Rule]:
     """The rules of ``path`` (``config/alerts.yaml``). ``thresholds`` resolves symbolic
     ``min_risk`` values such as ``queue_threshold``; by default they are read from the
     ``risk.yaml`` next to the rules file (see ``read_risk_thresholds``).
+    With ``city`` (the city profile, ``settings.city_path``) the queries expand through the
+    installation's thesaurus (this folder's topics and lexicons), exactly as search does.
     Raises RuleError with the file, rule and field when something is wrong."""
+    thesaurus = None
+    if city is not None:
+        thesaurus = InstallationThesaurus.of_installation(path.parent, city)
     if thresholds is None:
         thresholds = read_risk_thresholds(path.parent / "risk.yaml")
     try:
@@ -321,7 +373,7 @@ def load_rules(path: Path, *, thresholds: dict[str, float] | None = None) -> lis
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML ({exc})") from None
-    return parse_rules(data, source=str(path), thresholds=thresholds)
+    return parse_rules(data, source=str(path), thresholds=thresholds, thesaurus=thesaurus)
 
 
 def read_risk_thresholds(risk_path: Path | None) -> dict[str, float]:

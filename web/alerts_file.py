@@ -27,7 +27,8 @@ def read_rules(settings: Any) -> tuple[list[Rule], str | None]:
     if not path.is_file():
         return [], None
     try:
-        return load_rules(path, thresholds=thresholds(settings)), None
+        # the queries expand through the installation's thesaurus, as the search page's do
+        return load_rules(path, thresholds=thresholds(settings), city=Path(settings.city_path)), None
     except RuleError as exc:
         return [], str(exc)
 
