@@ -21,6 +21,7 @@ import trafilatura
 from htmldate import find_date
 from trafilatura.metadata import extract_author
 
+from hpbase import scripts
 from pipeline.legacy_vietnamese import convert_legacy_vietnamese, decode_as_cp1252, detect_legacy_vietnamese
 from pipeline.outcome import Dropped
 
@@ -227,6 +228,8 @@ class Extracted:
     text: str
     lead: str = ""
     authors: list[str] = field(default_factory=list)
+    # editors the page credits ("责任编辑：X", "Biên tập: X"): never authors, kept for the reasons
+    editors: list[str] = field(default_factory=list)
     published_at: datetime | None = None  # UTC
     site_name: str | None = None
     canonical_url: str | None = None
@@ -522,9 +525,14 @@ _SPACE = re.compile(r"\s+")
 _SOURCE_CREDIT = re.compile(r"^\(?\s*(?:theo|nguồn|ảnh|photo|foto|source|quelle|fuente)\b", re.I)
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # Separators between a headline and a site or section name.
-_CJK_CHAR = "\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef"
+# CJK punctuation (U+3000-303F) and the full-width forms (U+FF00-FFEF) are separators' neighbours
+# too ("见出し：新聞社"); the letters' blocks come from hpbase.scripts.
+_CJK_PUNCT: scripts.Range = (0x3000, 0x303F)
+_FULLWIDTH_FORMS: scripts.Range = (0xFF00, 0xFFEF)
+_CJK_CHAR = scripts.char_class((_CJK_PUNCT, scripts.KANA_BLOCKS, scripts.CJK_EXT_A_AND_UNIFIED,
+                                scripts.HANGUL_SYLLABLES, _FULLWIDTH_FORMS))
 _TITLE_SEPARATOR = re.compile(rf"\s+[|\-–—·•»~]\s+|\s*[|｜ㅣ│]\s*|\s*：\s*|\s+-(?=\S)|(?<=\S)-\s+"
-                              rf"|(?<=[{_CJK_CHAR}])-(?=[{_CJK_CHAR}])")
+                              rf"|(?<=[{_CJK_CHAR}])-{{1,2}}(?=[{_CJK_CHAR}])|(?<=[{_CJK_CHAR}])_(?=\S)")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -631,8 +639,17 @@ def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
 
 _BYLINE_PREFIX = re.compile(
     r"^(?:(?:written\s+)?by|von|par|por|di|da|door|av|af|przez|от|від|bởi|tác\s+giả|autor(?:in)?|auteur|author|"
-    r"text|texto|testo|reporter|reportage|redaktion|redacción:|editor|责任编辑|编辑|作者|記者|记者|文|撰文|기자|"
-    r"view\s+all\s+posts\s+by|posts\s+by|more\s+by|articles\s+by)\s*[:：/／|]?\s+|^(?:责任编辑|编辑|作者|文|撰文|記者|记者)\s*[:：/／]\s*",
+    r"text|texto|testo|reporter|reportage|redaktion|redacción:|作者|記者|记者|文|撰文|기자|"
+    r"view\s+all\s+posts\s+by|posts\s+by|more\s+by|articles\s+by)\s*[:：/／|]?\s+|^(?:作者|文|撰文|記者|记者)\s*[:：/／]\s*",
+    re.I)
+# An editor's credit, not a by-line: "责任编辑：X", "（责编：X）", "编辑：X", "審核：X", "Biên tập: X",
+# "BTV: X", "Edited by X", "Editor: X". What follows it names editors; what precedes it may be the
+# by-line ("作者：王五 责任编辑：赵六"). A role after a name ("Jane Doe, Politics Editor") is not a credit.
+_EDITOR_CREDIT = re.compile(
+    r"[（(\[【]?\s*(?:(?:值班|责任|責任|执行|執行|网络|網絡|美术|美術)?(?:编辑|編輯)|责编|責編|主编|主編|审核|審核|校对|校對|"
+    r"编审|編審|監修)\s*[:：/／]?\s*"
+    r"|[（(\[]?\s*(?<![\w])(?:biên\s+tập(?:\s+viên)?(?=\s*[:：]|\s+[A-ZÀ-ỸĐ])|btv(?=\s*[:：])|hiệu\s+đính(?=\s*[:：])|"
+    r"edited\s+by(?=\s)|editors?(?=\s*[:：])|redigiert\s+von(?=\s))\s*[:：]?\s*",
     re.I)
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|논설위원|記者|记者|特派員|特派员|編集委員|通讯员|報導|报道)$")
 # "Capital Von Jemima Kelly", "Opinion By Jane Doe": a capitalised by-line word after a kicker
@@ -648,7 +665,8 @@ _PHOTO_CREDIT = re.compile(r"^(?:photo|photos|foto|fotos|фото|ảnh|写真|�
                            r"(?:\b|\s|:|/)", re.I)
 _NOT_A_NAME = re.compile(r"^(?:null|none|undefined|admin|administrator|unknown|anonymous|staff|name|author|autor|"
                          r"redazione|user|guest|editor|webmaster)$", re.I)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK = re.compile(
+    f"[{scripts.char_class((scripts.KANA_BLOCKS, scripts.CJK_EXT_A_AND_UNIFIED, scripts.HANGUL_SYLLABLES))}]")
 _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}")
 
 
@@ -695,9 +713,39 @@ def _looks_like_name(name: str) -> bool:
     return bool(_CJK.search(name)) or len(words) <= 3 or sum(w[:1].islower() for w in words) <= len(words) // 2
 
 
-def split_authors(value: str) -> list[str]:
-    """One by-line to names: "By X and Y", "X, Y & Z", "Von X und Y", "Bởi X", "文／X", "X 기자"."""
+def _unbracket(part: str) -> str:
+    """Without a bracket it does not close or open ("（记者 张三" of "（记者 张三）（责编：李四）")."""
+    for opening, closing in (("(", ")"), ("（", "）"), ("[", "]"), ("【", "】")):
+        if part.startswith(opening) and closing not in part:
+            part = part[1:].strip()
+        if part.endswith(closing) and opening not in part:
+            part = part[:-1].strip()
+        if part.startswith(opening) and part.endswith(closing) and part.count(opening) == 1:
+            part = part[1:-1].strip()
+    return part
+
+
+def split_credits(value: str) -> tuple[list[str], list[str]]:
+    """(authors, editors) of one credit line: the by-line before an editor's credit, the editors
+    after it ("作者：王五 责任编辑：赵六" → ["王五"], ["赵六"]; "（责编：张三、李四）" → [], ["张三", "李四"];
+    "Biên tập: Trần Bình" → [], ["Trần Bình"])."""
     value = _clean_text(value)
+    m = _EDITOR_CREDIT.search(value)
+    if not m:
+        return split_authors(value), []
+    editors: list[str] = []
+    for chunk in _EDITOR_CREDIT.split(value[m.end():]):
+        editors += split_authors(chunk.strip(" ()（）[]【】"))
+    return (split_authors(value[:m.start()]) if value[:m.start()].strip() else []), editors
+
+
+def split_authors(value: str) -> list[str]:
+    """One by-line to names: "By X and Y", "X, Y & Z", "Von X und Y", "Bởi X", "文／X", "X 기자".
+    An editor's credit and what follows it are not the by-line (``split_credits``)."""
+    value = _clean_text(value)
+    m = _EDITOR_CREDIT.search(value)
+    if m:
+        value = value[:m.start()]
     value = _BYLINE_PREFIX.sub("", _INNER_BYLINE.sub("", value)).strip()
     if re.search(r"^(?:https?:|www\.)|://|\w\.[a-z]{2,}/", value):
         return []  # a profile URL (facebook.com/site), not a name
@@ -708,7 +756,7 @@ def split_authors(value: str) -> list[str]:
         parts = [value]  # "Jobs & Hire", "Simon & Schuster": one name with a conjunction in it
     names = []
     for part in parts:
-        part = part.strip(" ,:;-–—")
+        part = _unbracket(part.strip(" ,:;-–—"))
         if part.endswith(".") and not re.search(r"(?:^|[\s.])\w\.$", part):
             part = part[:-1]  # a full stop, not the dot of an initial ("Nicolas Gutierrez C.", "e.V.")
         part = _BYLINE_PREFIX.sub("", part).strip()
@@ -721,11 +769,14 @@ def split_authors(value: str) -> list[str]:
     return names
 
 
-def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | None]) -> list[str]:
+def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | None],
+             editors: list[str] | None = None) -> list[str]:
     """Authors from structured data first (JSON-LD ``author`` of the article, then author meta
     tags, then ``rel=author``), trafilatura's by-line last and only for names of two or more
     words (or CJK names). A publisher named as author beside a person is dropped; an empty list
-    when the page names none."""
+    when the page names none. Editors credited in the fields read ("责任编辑：X", "Biên tập: X")
+    are never authors; they are appended to ``editors``."""
+    editors = [] if editors is None else editors
     by_id = {o["@id"]: o for o in pm.ld_objects if isinstance(o.get("@id"), str) and "name" in o}
     sources: list[list[str]] = []
     ld = _person_names(pm.ld_article.get("author") if pm.ld_article else None, by_id)
@@ -738,23 +789,28 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | No
     sources.append([pm.signoff] if pm.signoff else [])
     publisher_only: list[str] = []
     for raw in sources:
-        names = _usable(raw, site_keys)
+        names = _usable(raw, site_keys, editors)
         if names and not all(_is_site(n, site_keys) for n in names):
             return names
         publisher_only = publisher_only or names
     if not publisher_only and any(sources):
         return []  # the page's author fields hold no name: trafilatura's reading of the same fields is no better
-    names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys)
+    names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys, editors)
              if (_CJK.search(n) or (len(n.split()) >= 2 and not _lower_words(n))) and not _is_site(n, site_keys)]
     return names or publisher_only  # the publisher, when the page names it as the author and no one else
 
 
-def _usable(raw: list[str], site_keys: set[str]) -> list[str]:
+def _usable(raw: list[str], site_keys: set[str], editors: list[str] | None = None) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for value in raw:
+        if not isinstance(value, str):
+            continue
+        authors, credited = split_credits(value)
+        if editors is not None:
+            editors += [e for e in credited if _looks_like_name(e) and e not in editors]
         # a by-line with "name, description, outlet": keep what reads as names
-        for name in split_authors(value) if isinstance(value, str) else []:
+        for name in authors:
             if _looks_like_name(name) and name.casefold() not in seen:
                 seen.add(name.casefold())
                 names.append(name)
@@ -796,12 +852,12 @@ def _description(pm: _PageMeta) -> str:
 # Burmese put no spaces between words (about one Latin character in six is a space). Weights:
 # Han ideographs 3, Hangul syllables 2.5, kana 2, Thai/Lao/Khmer/Myanmar 1.2, anything else 1
 # (so Latin, Cyrillic, Vietnamese... count as before: one per character).
-_TEXT_UNIT_WEIGHTS = (
-    (re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"), 3.0),
-    (re.compile("[\uac00-\ud7af]"), 2.5),
-    (re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]"), 2.0),
-    (re.compile("[\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]"), 1.2),
-)
+# The code points are hpbase.scripts' (one copy); Myanmar (U+1000-109F) is not in that table yet.
+_MYANMAR: scripts.Range = (0x1000, 0x109F)
+_HAN_UNITS = (scripts.CJK_EXT_A, scripts.CJK_UNIFIED, scripts.CJK_COMPAT, scripts.SIP_TIP)  # planes 2-3 whole
+_UNSPACED_UNITS = (*scripts.THAI, *scripts.LAO, *scripts.KHMER, _MYANMAR)
+_TEXT_UNIT_WEIGHTS = tuple((re.compile(f"[{scripts.char_class(ranges)}]"), weight) for ranges, weight in (
+    (_HAN_UNITS, 3.0), ((scripts.HANGUL_SYLLABLES,), 2.5), (scripts.KANA, 2.0), (_UNSPACED_UNITS, 1.2)))
 
 
 def text_units(text: str) -> int:
@@ -837,12 +893,16 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
             found = _htmldate(tree, url, tz, extensive=False)
             if found is None and best is None:  # nothing else: htmldate's extensive search
                 found = _htmldate(tree, url, tz, extensive=True)
-            if found is not None and (best is None or (found.has_time and found.value.date() == best.value.date())):
+            # the same day as the page's date, that day read in the source's zone (a zoned UTC time of
+            # 20:00 is the next day in Asia, where the page's bare date is midnight)
+            if found is not None and (best is None or (
+                    found.has_time and found.value.astimezone(tz).date() == best.value.astimezone(tz).date())):
                 best = found  # htmldate gives a time of day to a structured date of the same day
         site_name = _site_name(pm)
         site_keys = _site_keys(pm, url, site_name)
         title = _title(pm, site_keys, pm.h1s[0] if pm.h1s else None)
-        authors = _authors(pm, site_keys, lambda: extract_author(tree))
+        editors: list[str] = []
+        authors = _authors(pm, site_keys, lambda: extract_author(tree), editors)
         canonical = _canonical(pm, tree, url)
         doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=True,
                                           include_tables=True)
@@ -859,6 +919,7 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
         text=unicodedata.normalize("NFC", text),
         lead=unicodedata.normalize("NFC", _description(pm)),
         authors=[unicodedata.normalize("NFC", a) for a in authors],
+        editors=[unicodedata.normalize("NFC", e) for e in editors],
         published_at=best.value.astimezone(UTC) if best else None,
         site_name=site_name,
         canonical_url=canonical,

@@ -77,7 +77,7 @@ def test_the_candidate_the_visible_heading_confirms_wins():
     ("Par Claire Dubois et Marc Petit", ["Claire Dubois", "Marc Petit"]),
     ("Nguyễn Văn An và Trần Thị Bình", ["Nguyễn Văn An", "Trần Thị Bình"]),
     ("文／王小明", ["王小明"]),
-    ("责任编辑：李华", ["李华"]),
+    ("责任编辑：李华", []),  # an editor, not an author (split_credits)
     ("김철수 기자", ["김철수"]),
     ("山田太郎記者", ["山田太郎"]),
     ("Jane Doe (jd)", ["Jane Doe"]),
