@@ -8,7 +8,9 @@ analysts edit) through ``load_label_names``.
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -18,7 +20,9 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_percent
 
-from hpbase.configfiles import ConfigFileError, RiskConfig, TopicsFile
+from hpbase.configfiles import ConfigFileError, RiskConfig, TaxonomyLabel, TopicsFile
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -188,6 +192,41 @@ def load_label_names(taxonomy_path: Path | None) -> dict[str, dict[str, str]]:
             if entry.name is not None:
                 names[f"{kind}:{entry.label}"] = dict(entry.name)
     return names
+
+
+@dataclass
+class Taxonomy:
+    """Display names {label: {lang: name}} of topics, tones and sensitive themes, and the topics' order."""
+
+    topics: dict[str, dict[str, str]] = field(default_factory=dict)
+    sentiments: dict[str, dict[str, str]] = field(default_factory=dict)
+    themes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def topic_order(self) -> list[str]:
+        return list(self.topics)
+
+    def name(self, kind: str, label: str, lang: str) -> str:
+        """The name of ``label`` (``kind``: topics, sentiments or themes) in ``lang``, else in
+        Vietnamese, else its machine key."""
+        names = getattr(self, kind).get(label) or {}
+        return names.get(lang) or names.get(DEFAULT_LANGUAGE) or label
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """The label names of ``config/topics.yaml``, for the digest and the web app. An empty taxonomy
+    (labels shown by their key) when the file is missing: a digest must still go out."""
+    if not path.is_file():
+        log.warning("no taxonomy at %s: labels are shown by their key", path)
+        return Taxonomy()
+    taxonomy = TopicsFile.read(path)
+
+    def names(labels: tuple[TaxonomyLabel, ...]) -> dict[str, dict[str, str]]:
+        return {entry.label: dict(entry.name or {}) for entry in labels}
+
+    return Taxonomy(topics=names(taxonomy.topics), sentiments=names(taxonomy.sentiments),
+                    themes=names(taxonomy.themes))
+
 
 
 # -- the one presentation of risk, dates, countries, languages and risk evidence ---------------

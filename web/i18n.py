@@ -1,18 +1,22 @@
-"""Message catalogues (Vietnamese first, English available), dates in the city's time zone, and
-the people-facing names of labels from ``config/topics.yaml``."""
+"""Message catalogues (Vietnamese first, English available) and dates in the city's time zone.
+The names of labels come from the one taxonomy reader (``alerts.i18n.load_taxonomy``), shared
+with the digest."""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
+from babel.dates import format_date, format_datetime
+
+from alerts.i18n import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Catalogues", "DateFormatter", "Taxonomy", "load_taxonomy", "pick_language"]
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -50,36 +54,9 @@ def pick_language(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
-@dataclass
-class Taxonomy:
-    """Names (vi/en) and descriptions of topics, sentiments and sensitive themes."""
-
-    topics: dict[str, dict[str, str]] = field(default_factory=dict)
-    sentiments: dict[str, dict[str, str]] = field(default_factory=dict)
-    themes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def name(self, kind: str, label: str, lang: str) -> str:
-        """The label's name in ``lang`` (else Vietnamese, else the machine key)."""
-        names = getattr(self, kind).get(label) or {}
-        return names.get(lang) or names.get(DEFAULT_LANGUAGE) or label
-
-
-def load_taxonomy(path: Path) -> Taxonomy:
-    """The label names of ``config/topics.yaml``; an empty taxonomy when the file is missing."""
-    if not path.is_file():
-        log.warning("no taxonomy at %s", path)
-        return Taxonomy()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-    def names(section: str) -> dict[str, dict[str, str]]:
-        return {str(item["label"]): {k: str(v) for k, v in (item.get("name") or {}).items()}
-                for item in raw.get(section) or [] if isinstance(item, dict) and "label" in item}
-
-    return Taxonomy(topics=names("topics"), sentiments=names("sentiments"), themes=names("sensitive_themes"))
-
-
 class DateFormatter:
-    """Dates as people in the city read them: in its time zone, day first in Vietnamese."""
+    """Dates as people in the city read them: in its time zone, day first in Vietnamese (Babel's
+    CLDR patterns, the same stack as the digest and the alert e-mails)."""
 
     def __init__(self, timezone: str) -> None:
         self.tz = ZoneInfo(timezone)
@@ -101,10 +78,11 @@ class DateFormatter:
         local = self.local(value)
         if local is None:
             return ""
-        return local.strftime("%d/%m/%Y %H:%M" if lang == "vi" else "%Y-%m-%d %H:%M")
+        pattern = "dd/MM/yyyy HH:mm" if lang == "vi" else "yyyy-MM-dd HH:mm"
+        return format_datetime(local, pattern, locale=pick_language(lang))
 
     def date(self, value: datetime | str | None, lang: str) -> str:
         local = self.local(value)
         if local is None:
             return ""
-        return local.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
+        return format_date(local, "dd/MM/yyyy" if lang == "vi" else "yyyy-MM-dd", locale=pick_language(lang))

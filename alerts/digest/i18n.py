@@ -9,7 +9,6 @@ writes them (``12,5 %`` in Vietnamese, ``12.5%`` in English).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -20,8 +19,15 @@ from babel import Locale
 from babel.dates import get_timezone_location
 from babel.numbers import format_decimal, format_percent
 
-from alerts.i18n import country_name, format_risk, language_name, official_date, reason_evidence, risk_points
-from hpbase.configfiles import TaxonomyLabel, TopicsFile
+from alerts.i18n import (
+    Taxonomy,
+    country_name,
+    format_risk,
+    language_name,
+    official_date,
+    reason_evidence,
+    risk_points,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,34 +41,6 @@ def load_messages(lang: str) -> dict[str, str]:
     """The message catalogue of ``lang`` (flat keys → strings with ``{name}`` placeholders)."""
     raw = yaml.safe_load((MESSAGES_DIR / f"{lang}.yaml").read_text(encoding="utf-8")) or {}
     return {str(k): str(v) for k, v in raw.items()}
-
-
-@dataclass
-class Taxonomy:
-    """Display names {label: {lang: name}} of topics, tones and sensitive themes, and the topics' order."""
-
-    topics: dict[str, dict[str, str]] = field(default_factory=dict)
-    sentiments: dict[str, dict[str, str]] = field(default_factory=dict)
-    themes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def topic_order(self) -> list[str]:
-        return list(self.topics)
-
-
-def load_taxonomy(path: Path) -> Taxonomy:
-    """The label names of ``config/topics.yaml``. An empty taxonomy (labels shown by their key)
-    when the file is missing: a digest must still go out."""
-    if not path.is_file():
-        log.warning("no taxonomy at %s: labels are shown by their key", path)
-        return Taxonomy()
-    taxonomy = TopicsFile.read(path)
-
-    def names(labels: tuple[TaxonomyLabel, ...]) -> dict[str, dict[str, str]]:
-        return {entry.label: dict(entry.name or {}) for entry in labels}
-
-    return Taxonomy(topics=names(taxonomy.topics), sentiments=names(taxonomy.sentiments),
-                    themes=names(taxonomy.themes))
 
 
 class Translator:

@@ -34,11 +34,11 @@ def digest_service(settings: Settings, *, backend: Backend | None = None,
     profiles (``config_dir/digests.yaml``), the log and the rebuttal case store in ``app_db_path``
     (case states and queue counts, through ``alerts.digest.inputs.case_inputs`` as in the web
     preview), SMTP and recipient lists."""
-    from alerts.digest.i18n import load_taxonomy
     from alerts.digest.inputs import open_case_store
     from alerts.digest.log import DigestLog
     from alerts.digest.profiles import load_profiles
     from alerts.digest.service import DigestService
+    from alerts.i18n import load_taxonomy
     from hpmon.app import load_city, open_backend, smtp_config
 
     city = load_city(settings)

@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.digest.i18n import load_taxonomy
 from alerts.digest.log import DigestLog
 from alerts.digest.profiles import load_profiles
 from alerts.digest.service import DigestService
+from alerts.i18n import load_taxonomy
 from alerts.mail import SmtpConfig
 from index.article import Article
 from index.sqlite import SqliteBackend

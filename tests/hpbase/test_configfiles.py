@@ -104,8 +104,7 @@ def _old_digest_names(raw, section):  # alerts/digest/i18n.py before (for names 
 @pytest.mark.parametrize("text", [(CONFIG / "topics.yaml").read_text(encoding="utf-8"), TRICKY],
                          ids=["installed", "tricky"])
 def test_every_reader_of_the_taxonomy_reads_what_it_read_before(tmp_path, text) -> None:
-    from alerts.digest.i18n import load_taxonomy
-    from alerts.i18n import load_label_names
+    from alerts.i18n import load_label_names, load_taxonomy
 
     path = tmp_path / "topics.yaml"
     path.write_text(text, encoding="utf-8")

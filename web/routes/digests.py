@@ -8,11 +8,11 @@ from datetime import date, datetime
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from alerts.digest.i18n import load_taxonomy
 from alerts.digest.inputs import case_inputs
 from alerts.digest.log import DigestLog
 from alerts.digest.profiles import ProfileError, load_profiles
 from alerts.digest.render import build_digest
+from alerts.i18n import load_taxonomy
 from web.guard import page
 from web.params import parse_day
 from web.render import render
