@@ -47,11 +47,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from hpbase.schema import VERSIONS_TABLE, Schema, migrate, stored_version
 from index.db import connect, immediate_transaction
 
 logger = logging.getLogger(__name__)
 
-_SCHEMA = """
+# Step 1 is the schema as the first alert log wrote it (IF NOT EXISTS: such a file is adopted as
+# it is); each later change is a step appended at the end, never an edit of an old one.
+_STEP_1 = """
 CREATE TABLE IF NOT EXISTS alert_log (
     id INTEGER PRIMARY KEY,
     uid TEXT NOT NULL UNIQUE,
@@ -87,11 +90,9 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     claimed_at TEXT,
-    claimed_by TEXT,                  -- host:pid:start of the claiming process (see claimer_gone)
     sent_at TEXT,
     last_error TEXT,
-    created_at TEXT NOT NULL,
-    unreachable INTEGER NOT NULL DEFAULT 0  -- its last attempt found the server unreachable (probed each round)
+    created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries(state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS alert_attempts (
@@ -102,6 +103,17 @@ CREATE TABLE IF NOT EXISTS alert_attempts (
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS alert_attempts_delivery ON alert_attempts(delivery_id);
+"""
+
+# step 2: a claim names its process (host:pid:start, see claimer_gone)
+_STEP_2 = "ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT;"
+
+# step 3: a delivery whose last attempt found its server unreachable (probed each round)
+_STEP_3 = "ALTER TABLE alert_deliveries ADD COLUMN unreachable INTEGER NOT NULL DEFAULT 0;"
+
+# step 4: the durable "rules evaluated" mark of each indexed article (IF NOT EXISTS: files written
+# before versions may have it already)
+_STEP_4 = """
 CREATE TABLE IF NOT EXISTS alert_evaluations (
     article_id TEXT PRIMARY KEY,
     indexed_at TEXT NOT NULL,          -- when it was (last) indexed: the order of the catch-up
@@ -110,6 +122,35 @@ CREATE TABLE IF NOT EXISTS alert_evaluations (
 );
 CREATE INDEX IF NOT EXISTS alert_evaluations_waiting ON alert_evaluations(evaluated_at, indexed_at);
 """
+
+SCHEMA = Schema("alert_log", (_STEP_1, _STEP_2, _STEP_3, _STEP_4))
+
+
+def _adopt_unversioned(conn: sqlite3.Connection, path: Path) -> None:
+    """Record the version of an alert log written before versions existed, read from its shape.
+
+    Before versions, the columns of steps 2 and 3 were added by ``ALTER TABLE`` when missing and
+    written into the ``CREATE TABLE`` of new files, so such a file may be at step 1, 2 or 3 (which
+    ``IF NOT EXISTS`` cannot tell, and an ``ALTER`` may not repeat). Once recorded, ``migrate``
+    runs the remaining steps as for any file. A file without the alert tables is left at 0."""
+
+    def legacy() -> bool:
+        return not stored_version(conn, SCHEMA.store) and conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_deliveries'").fetchone() is not None
+
+    if not legacy():  # the usual case, read without taking the write lock
+        return
+    with immediate_transaction(conn):
+        if not legacy():  # another process adopted it meanwhile
+            return
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(alert_deliveries)")}
+        version = 1 if "claimed_by" not in columns else 2 if "unreachable" not in columns else 3
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (store TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        conn.execute(f"INSERT INTO {VERSIONS_TABLE}(store, version) VALUES (?, ?) ON CONFLICT(store) DO UPDATE "
+                     "SET version = excluded.version", (SCHEMA.store, version))
+    logger.info("alert log in %s (from before schema versions) adopted at version %d of %d", path, version,
+                SCHEMA.version)
+
 
 DeliveryState = Literal["pending", "sending", "sent", "failed", "expired"]
 STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "expired")
@@ -298,12 +339,8 @@ class AlertLog:
         self.clock = clock
         self._conn = connect(self.path, autocommit=True, foreign_keys=True)
         self._conn.row_factory = sqlite3.Row
-        self._conn.executescript(_SCHEMA)
-        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(alert_deliveries)")}
-        if "claimed_by" not in columns:  # a database from before claims named their process
-            self._conn.execute("ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT")
-        if "unreachable" not in columns:  # a database from before recovered servers were probed
-            self._conn.execute("ALTER TABLE alert_deliveries ADD COLUMN unreachable INTEGER NOT NULL DEFAULT 0")
+        _adopt_unversioned(self._conn, self.path)
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() in the thread holding the lock
 
