@@ -10,7 +10,11 @@
 - the models and every other file of HOME (settings file, evidence), except logs, the lock,
   the service's scratch files and SQLite's -wal/-shm companions;
 
-and writes ``manifest.json`` with each file's size and sha256. ``restore`` checks every hash
+and writes ``manifest.json`` with each file's size and sha256. A backup of a corrupt database
+would be a corrupt backup that looks sound: before anything is written every database gets
+SQLite's ``quick_check`` (as ``hpmon doctor`` runs it), and one that fails is refused by name
+with the way out; a backup that fails part way (a full disk at DEST) is removed, so DEST never
+holds half a backup. ``restore`` checks every hash
 first, refuses while a service runs on the target HOME (and holds the lock itself meanwhile),
 and removes stale -wal/-shm files so a restored database is exactly the copy.
 
@@ -30,13 +34,14 @@ import os
 import re
 import shutil
 import sqlite3
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.warc import complete_warc_length
+from hpmon.doctor import check_database, database_paths
 from hpmon.service import LOCK_FILE, RUN_DIR, InstanceLock
 from hpmon.settings import Settings
 
@@ -141,34 +146,6 @@ def _writer_alive(path: Path) -> bool:
     return True
 
 
-def complete_warc_length(path: Path) -> int:
-    """Bytes of ``path`` up to the end of its last complete gzip member (our WARC writer puts
-    each record in its own member, so this is the last complete record; a crawl may be appending)."""
-    end = consumed = 0
-    decompressor = zlib.decompressobj(31)
-    pending = b""
-    with path.open("rb") as fh:
-        while True:
-            if not pending:
-                pending = fh.read(CHUNK)
-                if not pending:
-                    break
-                consumed += len(pending)
-            try:
-                # at most CHUNK bytes out per call: a member that inflates to gigabytes (a gzip
-                # bomb) is walked a chunk at a time, never held whole
-                decompressor.decompress(pending, CHUNK)
-            except zlib.error:  # damaged: keep what was complete before
-                break
-            if decompressor.eof:
-                pending = decompressor.unused_data
-                end = consumed - len(pending)
-                decompressor = zlib.decompressobj(31)
-            else:
-                pending = decompressor.unconsumed_tail
-    return end
-
-
 def _copy_warc(src: Path, dest: Path) -> None:
     shutil.copyfile(src, dest)
     if _writer_alive(src):
@@ -177,8 +154,29 @@ def _copy_warc(src: Path, dest: Path) -> None:
             fh.truncate(length)
 
 
+def unsound_databases(settings: Settings) -> list[str]:
+    """``name: reason`` for each database of HOME that fails SQLite's ``quick_check`` (or is not
+    a database any more: an empty file, a garbled header); empty when every one is sound."""
+    home = settings.home
+    paths = dict.fromkeys(database_paths(settings))
+    paths.update(dict.fromkeys(p for p in _home_files(home) if _is_sqlite(p)))
+    problems = []
+    for path in paths:
+        try:
+            problem = check_database(path)
+        except OSError as exc:  # removed meanwhile, or unreadable
+            if not path.exists():
+                continue
+            problem = f"cannot read: {exc}"
+        if problem:
+            problems.append(f"{path.relative_to(home).as_posix()}: {problem}")
+    return problems
+
+
 def backup(settings: Settings, dest: Path) -> Manifest:
-    """Copy HOME into ``dest`` (new or empty) and write its manifest; returns the manifest."""
+    """Copy HOME into ``dest`` (new or empty) and write its manifest; returns the manifest.
+    BackupError, with nothing written, when a database is corrupt; when a copy fails part way
+    what was written is removed before the error is raised."""
     from hpmon import __version__
 
     home = settings.home
@@ -188,9 +186,43 @@ def backup(settings: Settings, dest: Path) -> Manifest:
         raise BackupError(f"{dest} is not empty: back up into a new directory")
     if dest.resolve().is_relative_to(home.resolve()):
         raise BackupError(f"{dest} is inside the data directory {home}")
+    unsound = unsound_databases(settings)
+    if unsound:
+        busy = all("database is locked" in u for u in unsound)
+        if busy:
+            raise BackupError("cannot check the databases, they are locked: " + "; ".join(unsound)
+                              + ". Nothing was backed up; run `hpmon backup` again")
+        raise BackupError("refusing to back up a corrupt database (a copy would be a corrupt backup that looks "
+                          "sound): " + "; ".join(unsound) + f". Nothing was written to {dest}. Restore the data "
+                          "directory from the last good backup with `hpmon restore BACKUP_DIR --force` (stop "
+                          "`hpmon run` first), then back up again; `hpmon doctor --full` shows the damage")
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
+    try:
+        return _backup_into(settings, dest, __version__)
+    except BaseException:
+        _remove_partial(dest, created)
+        raise
+
+
+def _remove_partial(dest: Path, created: bool) -> None:
+    """Remove a backup that failed part way (``dest`` itself too when this backup created it)."""
+    try:
+        if created:
+            shutil.rmtree(dest)
+        else:  # it was empty: empty it again
+            for child in dest.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    except OSError as exc:
+        logger.error("could not remove the incomplete backup in %s: %s (delete it by hand)", dest, exc)
+    else:
+        logger.error("backup failed: the incomplete copy in %s was removed", dest)
+
+
+def _backup_into(settings: Settings, dest: Path, version: str) -> Manifest:
+    home = settings.home
     os.chmod(dest, 0o700)  # it holds the office's records
-    manifest = Manifest(created_at=datetime.now(UTC).isoformat(timespec="seconds"), hpmon_version=__version__,
+    manifest = Manifest(created_at=datetime.now(UTC).isoformat(timespec="seconds"), hpmon_version=version,
                         home=str(home.resolve()))
     for path in _home_files(home):
         rel = path.relative_to(home)
@@ -207,6 +239,8 @@ def backup(settings: Settings, dest: Path) -> Manifest:
         except FileNotFoundError:  # removed meanwhile (a rotated scratch file): nothing to keep
             continue
         except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise BackupError(f"disk full at {dest} while copying {rel}: {exc}") from exc
             raise BackupError(f"{rel}: cannot copy the database: {exc}") from exc
         manifest.files.append(ManifestEntry(rel.as_posix(), kind, target.stat().st_size, sha256_file(target)))
         logger.info("backed up %s (%s)", rel, kind)
