@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from hpmon.settings import Settings
+from hpmon.settings import SETTINGS_FILE, Settings, settings_problems
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,17 @@ class Finding:
 
     def to_dict(self) -> dict[str, str]:
         return {"check": self.check, "status": self.status, "detail": self.detail}
+
+
+def _check_settings(settings: Settings) -> Finding:
+    """The settings' problems (hpmon/settings.py): an error fails, an unknown key warns."""
+    problems = settings_problems(settings.home)
+    if not problems:
+        path = settings.home / SETTINGS_FILE
+        return Finding("settings", "ok", f"{path} and HPMON_* valid" if path.is_file() else
+                       f"HPMON_* valid (no {SETTINGS_FILE})")
+    status = "fail" if any(p.level == "error" for p in problems) else "warn"
+    return Finding("settings", status, "; ".join(map(str, problems)))
 
 
 def _check_city(settings: Settings) -> Finding:
@@ -246,6 +257,7 @@ def run_checks(settings: Settings, *, disk_alert_percent: float = 90.0, min_free
     """Every check, in order; a check that raises becomes a ``fail`` with the exception as reason.
     ``full``: the databases get SQLite's full ``integrity_check`` instead of ``quick_check``."""
     checks: list[tuple[str, Callable[[], Finding]]] = [
+        ("settings", lambda: _check_settings(settings)),
         ("home", lambda: _check_home(settings)),
         ("databases", lambda: _check_databases(settings, full=full)),
         ("city", lambda: _check_city(settings)),

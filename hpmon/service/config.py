@@ -1,11 +1,16 @@
-"""The service's settings (``Settings.service_*``) and the stop bound they give."""
+"""The service's settings (``Settings.service_*``) and the stop bound they give.
+
+``ServiceConfig`` has one field per ``Settings.service_<name>`` setting, named without the
+prefix, with that setting's type, default and constraints: it is built from the settings model,
+so a default is written once (in hpmon/settings.py) and values are validated by pydantic."""
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, create_model
 
 from hpmon.settings import Settings
 
@@ -16,60 +21,45 @@ SETTING_PREFIX = "service_"
 # -- configuration ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ServiceConfig:
-    """The service's settings. Each field ``f`` is read from ``Settings.service_<f>`` when the
-    settings have it (see the report to the lead for names, types and defaults)."""
+class _ServiceConfigBase(BaseModel):
+    """What ``ServiceConfig`` does; its fields come from ``Settings`` (see below)."""
 
-    feed_interval: float = 300.0  # rss/atom feeds
-    news_search_interval: float = 900.0  # news-search feeds (Google News-like; rate-limited)
-    gdelt_interval: float = 900.0  # GDELT DOC API (one request per 5 s per domain anyway)
-    sitemap_interval: float = 1800.0
-    listing_interval: float = 1800.0
-    pages_interval: float = 3600.0
-    alerts_interval: float = 60.0  # deliver pending alerts (retries of a down mail server)
-    digest_interval: float = 60.0  # look for due digests (each is sent once per day)
-    recheck_interval: float = 86400.0  # re-check preserved evidence
-    health_interval: float = 300.0
-    flush_interval: float = 60.0  # Elasticsearch outbox
-    max_children: int = 2
-    job_timeout: float = 1800.0
-    shutdown_grace: float = 20.0
-    min_free_mb: int = 500  # below this, jobs that write are paused
-    disk_alert_percent: float = 90.0
-    source_failure_hours: float = 24.0
-    digest_late_hours: float = 2.0
-    admin_recipients: str = "admins"  # name of a list in Settings.recipients
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     def interval_for_kind(self, kind: str) -> float:
         """Seconds between two crawls of a source of this kind."""
-        return {
-            "rss": self.feed_interval, "news_search": self.news_search_interval, "gdelt": self.gdelt_interval,
-            "sitemap": self.sitemap_interval, "listing": self.listing_interval, "pages": self.pages_interval,
-        }.get(kind, self.feed_interval)
+        field = {"rss": "feed_interval", "news_search": "news_search_interval", "gdelt": "gdelt_interval",
+                 "sitemap": "sitemap_interval", "listing": "listing_interval", "pages": "pages_interval"}
+        return getattr(self, field.get(kind, "feed_interval"))
 
     @classmethod
-    def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> ServiceConfig:
-        """The configuration from ``settings.service_*`` (when the settings define them), then
-        ``overrides`` (names without the prefix, values as strings or typed)."""
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if hasattr(settings, SETTING_PREFIX + f.name):
-                values[f.name] = getattr(settings, SETTING_PREFIX + f.name)
-        for name, value in (overrides or {}).items():
-            if name in {f.name for f in dataclasses.fields(cls)}:
-                values[name] = value
-        typed = {}
-        for f in dataclasses.fields(cls):
-            if f.name in values:
-                caster = {"float": float, "int": int, "str": str}[str(f.type)]
-                typed[f.name] = caster(values[f.name])
-        return cls(**typed)
+    def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> _ServiceConfigBase:
+        """The configuration from ``settings.service_*``, then ``overrides`` (names without the
+        prefix; strings are converted by the field's type, an unknown name is an error)."""
+        values = {name: getattr(settings, SETTING_PREFIX + name) for name in cls.model_fields
+                  if hasattr(settings, SETTING_PREFIX + name)}
+        return cls.model_validate({**values, **(overrides or {})})
+
+
+def service_fields() -> dict[str, str]:
+    """``ServiceConfig`` field name -> the ``Settings`` name it is read from."""
+    return {name.removeprefix(SETTING_PREFIX): name for name in Settings.model_fields
+            if name.startswith(SETTING_PREFIX)}
+
+
+#: The service's configuration: ``feed_interval``, ``max_children``, ... (every
+#: ``Settings.service_*`` setting without its prefix), frozen, with the settings' defaults.
+ServiceConfig = create_model(
+    "ServiceConfig",
+    __base__=_ServiceConfigBase,
+    __module__=__name__,
+    __doc__="The service's settings: one field per ``Settings.service_<field>``, with its type and default.",
+    **{short: (Settings.model_fields[name].annotation, copy.copy(Settings.model_fields[name]))
+       for short, name in service_fields().items()},
+)
 
 
 def shutdown_bound(config: ServiceConfig) -> float:
     """The most seconds ``hpmon run`` takes to exit after SIGTERM: the children's grace period,
     the SIGKILL wait, and a margin for writing the job table."""
     return config.shutdown_grace + KILL_WAIT_SECONDS + 5.0
-
-
