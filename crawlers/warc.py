@@ -10,14 +10,22 @@ fsynced every ``sync_every`` records or ``sync_seconds`` seconds, whichever come
 Whoever relies on a record being on disk (the pipeline, before it indexes the article whose
 record it is) calls :meth:`WarcArchive.sync`, which costs nothing when the group was already
 synced. ``sync_every=1`` (the default) fsyncs every record on its own.
+
+A record is whole or absent. Each write (a response with its request) is built in memory and
+appended at once; when the append fails part way (a full disk), the file is cut back to where
+the write began, so the next record follows the last whole one and nothing half-written stays.
+A file opened again that ends in a torn record (a kill, or a full disk, mid-write) is cut to its
+last complete record first (:func:`repair`), so appends after it stay readable.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 import time
+import zlib
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -26,6 +34,10 @@ from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
 
 # Headers describing a transfer encoding the stored body no longer has (Scrapy decompresses).
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -61,6 +73,49 @@ def _warc_date(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def complete_warc_length(path: str | Path) -> int:
+    """Bytes of ``path`` up to the end of its last complete gzip member. Our writer puts each
+    record in a member of its own, so this is the end of the last whole record; what follows
+    (a record torn by a kill or a full disk, or one being appended) is not evidence."""
+    end = consumed = 0
+    decompressor = zlib.decompressobj(31)
+    pending = b""
+    with Path(path).open("rb") as fh:
+        while True:
+            if not pending:
+                pending = fh.read(CHUNK)
+                if not pending:
+                    break
+                consumed += len(pending)
+            try:
+                # at most CHUNK bytes out per call: a member that inflates to gigabytes (a gzip
+                # bomb) is walked a chunk at a time, never held whole
+                decompressor.decompress(pending, CHUNK)
+            except zlib.error:  # damaged: keep what was complete before
+                break
+            if decompressor.eof:
+                pending = decompressor.unused_data
+                end = consumed - len(pending)
+                decompressor = zlib.decompressobj(31)
+            else:
+                pending = decompressor.unconsumed_tail
+    return end
+
+
+def repair(path: str | Path) -> int:
+    """Cut a WARC file that ends in a torn record back to its last complete record; returns the
+    bytes removed (0 when the file was whole). The torn record was never indexed: an article is
+    indexed only once its record is synced, and a torn record never was."""
+    path = Path(path)
+    size = path.stat().st_size
+    length = complete_warc_length(path)
+    if length < size:
+        os.truncate(path, length)
+        logger.warning("WARC %s ended in a torn record: cut %d bytes, back to its last complete record at %d",
+                       path, size - length, length)
+    return size - length
+
+
 class WarcArchive:
     """Appends request/response record pairs to one gzipped WARC file per crawl run."""
 
@@ -86,9 +141,11 @@ class WarcArchive:
     # -- writing -----------------------------------------------------------------------------
 
     def _open(self) -> None:
-        self._file = open(self.path, "ab")  # noqa: SIM115 - kept open for the run
-        self._writer = WARCWriter(self._file, gzip=True)
-        if self._file.tell() == 0:  # a new file: it starts with its warcinfo record
+        if self.path.exists() and self.path.stat().st_size:
+            repair(self.path)  # a torn last record would make every later one unreadable
+        self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open for the run
+        self._writer = WARCWriter(BytesIO(), gzip=True)  # builds records; _append writes them
+        if self._size() == 0:  # a new file: it starts with its warcinfo record
             version = self._writer.warc_version.removeprefix("WARC/")
             info = {
                 "software": _software(),
@@ -98,7 +155,7 @@ class WarcArchive:
                 "isPartOf": self.is_part_of,
                 **self.info,
             }
-            self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, info))
+            self._append([self._writer.create_warcinfo_record(self.path.name, info)])
             self._unsynced += 1
             self._fsync()
             self._fsync_directory()  # the new file's name is durable too
@@ -121,19 +178,45 @@ class WarcArchive:
                 url, "response", payload=BytesIO(body), http_headers=http_headers,
                 warc_headers_dict={"WARC-Date": date},
             )
-            offset = self._file.tell()
-            self._writer.write_record(response)
-            written = 1
+            records = [response]
             if request_method:
-                self._writer.write_record(self._request_record(url, date, request_method, request_headers or [],
-                                                               response.rec_headers.get_header("WARC-Record-ID")))
-                written += 1
-            self._file.flush()  # readable by another reader of the file from now on
+                records.append(self._request_record(url, date, request_method, request_headers or [],
+                                                    response.rec_headers.get_header("WARC-Record-ID")))
+            offset = self._append(records)  # readable by another reader of the file from now on
+            written = len(records)
             self.records += written
             self._unsynced += written
             if self._unsynced >= self.sync_every or time.monotonic() - self._last_sync >= self.sync_seconds:
                 self._fsync()
             return self.path.name, offset
+
+    def _size(self) -> int:
+        return os.fstat(self._file.fileno()).st_size
+
+    def _append(self, records: list) -> int:
+        """Append ``records`` whole, each in its own gzip member; returns the offset of the first.
+        A failed write (ENOSPC, EIO) cuts the file back to that offset before it is raised."""
+        buffer = BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        for record in records:
+            writer.write_record(record)
+        data = memoryview(buffer.getvalue())
+        fd = self._file.fileno()
+        offset = self._size()
+        try:
+            while data:
+                done = os.write(fd, data)  # O_APPEND: at the end, whatever another handle did
+                data = data[done:]
+        except BaseException:
+            try:
+                os.ftruncate(fd, offset)
+            except OSError as exc:  # cannot cut it now: the next open of the file repairs it
+                logger.error("WARC %s: could not cut a failed write back to %d: %s", self.path, offset, exc)
+                self._file.close()
+                self._file = None
+                self._writer = None
+            raise
+        return offset
 
     def _request_record(self, url: str, date: str, method: str, headers: Any, response_id: str):
         parts = urlsplit(url)
@@ -152,7 +235,6 @@ class WarcArchive:
 
     def _fsync(self) -> None:
         if self._file is not None and self._unsynced:
-            self._file.flush()
             os.fsync(self._file.fileno())
             self.syncs += 1
         self._unsynced = 0
