@@ -1,9 +1,13 @@
-"""The per-source run summary: built from the crawl's hierarchical counters."""
+"""The per-source run summary: built from the crawl's hierarchical counters.
+
+Every link a source listed is accounted for: fetched, or skipped with the reason counted
+(already seen, waiting out the backoff after a failure of our own, over the source's cap,
+older than ``max_age_days``), so a summary never reads as if links went missing."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from rich.table import Table
 
@@ -20,7 +24,11 @@ class SourceSummary:
     relevant: int = 0
     duplicates: int = 0
     not_relevant: int = 0
+    links: int = 0  # article links the source listed (each is fetched or skipped for one reason below)
     skipped_seen: int = 0
+    skipped_backoff: int = 0  # waiting out the backoff after a failure of our own (retried on a later run)
+    skipped_cap: int = 0  # over the source's max_articles for one run
+    skipped_old: int = 0  # listed with a date older than max_age_days
     not_modified: int = 0
     resolved_links: int = 0  # news-search ids resolved to the article's URL (crawlers/newslinks.py)
     failures: Counter = field(default_factory=Counter)
@@ -34,10 +42,14 @@ class SourceSummary:
         return {
             "source": self.source_id, "name": self.name, "kind": self.kind, "fetched": self.fetched, "new": self.new,
             "relevant": self.relevant, "duplicates": self.duplicates, "not_relevant": self.not_relevant,
-            "skipped_seen": self.skipped_seen, "not_modified": self.not_modified,
+            "links": self.links, "skipped_seen": self.skipped_seen, "skipped_backoff": self.skipped_backoff,
+            "skipped_cap": self.skipped_cap, "skipped_old": self.skipped_old, "not_modified": self.not_modified,
             "resolved_links": self.resolved_links, "failed": self.failed,
             "failures": dict(self.failures), "warnings": dict(self.warnings),
         }
+
+
+_COUNTERS = frozenset(f.name for f in fields(SourceSummary) if f.type == "int")
 
 
 def summarize(stats: dict, sources: list[Source]) -> list[SourceSummary]:
@@ -54,7 +66,7 @@ def summarize(stats: dict, sources: list[Source]) -> list[SourceSummary]:
             row.warnings[parts[3]] += value
         elif counter == "dropped" and len(parts) > 3 and parts[3] == "not_relevant":
             row.not_relevant += value
-        elif hasattr(row, counter) and counter not in ("failures", "warnings"):
+        elif counter in _COUNTERS:
             setattr(row, counter, getattr(row, counter) + value)
     return list(rows.values())
 
@@ -76,6 +88,12 @@ def summary_table(rows: list[SourceSummary], title: str = "Crawl summary") -> Ta
             notes.append(f"{row.resolved_links} search links resolved")
         if row.skipped_seen:
             notes.append(f"{row.skipped_seen} already seen")
+        if row.skipped_backoff:
+            notes.append(f"{row.skipped_backoff} waiting to be retried")
+        if row.skipped_cap:
+            notes.append(f"{row.skipped_cap} over the source's cap")
+        if row.skipped_old:
+            notes.append(f"{row.skipped_old} too old")
         if notes:
             reasons = "; ".join(filter(None, [reasons, ", ".join(notes)]))
         table.add_row(row.source_id, row.kind, str(row.fetched), str(row.new), str(row.relevant),
