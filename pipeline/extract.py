@@ -23,6 +23,7 @@ from trafilatura.metadata import extract_author
 
 from hpbase import scripts
 from pipeline.legacy_vietnamese import convert_legacy_vietnamese, decode_as_cp1252, detect_legacy_vietnamese
+from pipeline.metadata_scripts import embedded_article_text
 from pipeline.outcome import Dropped
 
 log = logging.getLogger(__name__)
@@ -609,22 +610,31 @@ def clean_title(title: str, site_keys: set[str], headings: list[str] = ()) -> st
 
 
 def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
+    """The headline, by the order in docs/extraction.md (Title): the headline the publisher
+    declares (JSON-LD ``headline``, else ``og:title``) when its declarations agree; where the two
+    differ, the one the visible heading confirms."""
+    headings = [*pm.h1s, *pm.meta.get("headline", [])[:1]]  # <meta itemprop/name="headline">: a heading's words
     headline = next((t for t in map(_clean_text, _ld_values(pm.ld_article, "headline")) if t), "")
-    candidates = [headline, *pm.meta.get("og:title", [])[:1], *pm.meta.get("twitter:title", [])[:1], pm.title,
-                  fallback or ""]
-    cleaned_all = [clean_title(c, site_keys, pm.h1s) for c in candidates]
-    heading_keys = {_key(h) for h in pm.h1s}
-    for cleaned in cleaned_all[:-1]:  # the metadata candidate the page's visible heading confirms
-        if cleaned and _key(cleaned) in heading_keys:
-            return cleaned
-    first = next((c for c in cleaned_all if c), "")
-    for heading in map(_clean_text, pm.h1s):  # "Recipe <heading>", "<heading> przepis": the visible heading
+    og = next((t for t in map(_clean_text, pm.meta.get("og:title", [])[:1]) if t), "")
+    candidates = [headline, og, *pm.meta.get("twitter:title", [])[:1], pm.title, fallback or "",
+                  *pm.meta.get("headline", [])[:1]]
+    cleaned_all = [clean_title(c, site_keys, headings) for c in candidates]
+    declared = [c for c in cleaned_all[:2] if c]
+    if len(declared) == 2 and _key(declared[0]) != _key(declared[1]):
+        declared = []  # the page declares two headlines: the visible heading decides between them
+    heading_keys = {_key(h) for h in headings}
+    if not declared:
+        for cleaned in cleaned_all[:-2]:  # the metadata candidate the page's visible heading confirms
+            if cleaned and _key(cleaned) in heading_keys:
+                return cleaned
+    first = declared[0] if declared else next((c for c in cleaned_all if c), "")
+    for heading in map(_clean_text, headings):  # "Recipe <heading>", "<heading> przepis": the visible heading
         at = first.lower().find(heading.lower()) if len(heading) >= 8 else -1
         rest = (first[:at] + first[at + len(heading):]).strip() if at >= 0 else ""
         # the rest only plain words (a "Kicker: headline" keeps its kicker)
         if at >= 0 and rest and len(heading) >= 0.6 * len(first) and not re.search(r"[:|\-–—»«/]", rest):
             return heading
-    for cleaned in cleaned_all:
+    for cleaned in [first] if declared else cleaned_all:
         if cleaned:
             if cleaned.endswith(("…", "...")):  # a shortened headline: a longer candidate that starts like it
                 stem = _key(cleaned.rstrip(".… "))
@@ -790,14 +800,20 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | No
     publisher_only: list[str] = []
     for raw in sources:
         names = _usable(raw, site_keys, editors)
-        if names and not all(_is_site(n, site_keys) for n in names):
+        if names and not all(_is_publisher(n, site_keys) for n in names):
             return names
         publisher_only = publisher_only or names
     if not publisher_only and any(sources):
         return []  # the page's author fields hold no name: trafilatura's reading of the same fields is no better
     names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys, editors)
-             if (_CJK.search(n) or (len(n.split()) >= 2 and not _lower_words(n))) and not _is_site(n, site_keys)]
+             if (_CJK.search(n) or (len(n.split()) >= 2 and not _lower_words(n))) and not _is_publisher(n, site_keys)]
     return names or publisher_only  # the publisher, when the page names it as the author and no one else
+
+
+def _is_publisher(name: str, site_keys: set[str]) -> bool:
+    """The site itself named as author; not its newsroom's by-line ("Guardian staff reporter",
+    "Harbour Times correspondent"): that names the article's writer as the page says it."""
+    return _is_site(name, site_keys) and not _STAFF_SUFFIX.search(name)
 
 
 def _usable(raw: list[str], site_keys: set[str], editors: list[str] | None = None) -> list[str]:
@@ -814,7 +830,7 @@ def _usable(raw: list[str], site_keys: set[str], editors: list[str] | None = Non
             if _looks_like_name(name) and name.casefold() not in seen:
                 seen.add(name.casefold())
                 names.append(name)
-    persons = [n for n in names if not _is_site(n, site_keys)]
+    persons = [n for n in names if not _is_publisher(n, site_keys)]
     return persons or names
 
 
@@ -910,6 +926,15 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
         return Dropped("extract", "extraction_error", f"{type(exc).__name__}: {exc}")
     text = (doc.text or "").strip() if doc else ""
     units = text_units(text)
+    if units < min_chars:  # a client-rendered page: the article may be in its script data
+        embedded = embedded_article_text(html, [title, pm.title, *pm.h1s, *pm.meta.get("og:title", [])[:1],
+                                                *pm.meta.get("headline", [])[:1],
+                                                *map(str, _ld_values(pm.ld_article, "headline")[:1])],
+                                         (pm.ld_article or {}).get("articleBody"))
+        if embedded and text_units(embedded[0]) > units:
+            log.debug("extract: %s: the text from the page's %s", url, embedded[1])
+            text = embedded[0]
+            units = text_units(text)
     if units < min_chars:
         return Dropped("extract", "no_text", f"no article text found ({len(text)} characters, "
                                              f"{units} of the {min_chars} text units needed)")

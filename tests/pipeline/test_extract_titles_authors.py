@@ -180,3 +180,39 @@ def test_a_closing_bold_right_aligned_by_line():
     assert extract(html).authors == ["Lê Phương"]
     credit = page(head).replace("</article>", '<p style="text-align:right"><strong>Theo Reuters</strong></p></article>')
     assert extract(credit).authors == ["Báo Thử"]  # a source credit is not a by-line: the publisher stays
+
+
+def test_the_headline_the_publisher_declares_twice_beats_the_visible_heading():
+    head = ('<meta property="og:title" content="Port opens route to the US west coast">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Port opens route to the US west coast"}</script>')
+    result = extract(page(head, title="Largest ship ever docks at Lach Huyen | Harbour Times",
+                          h1="Largest ship ever docks at Lach Huyen"))
+    assert result.title == "Port opens route to the US west coast"
+
+
+def test_og_title_alone_is_the_declared_headline():
+    head = '<meta property="og:title" content="Port opens route to the US west coast">'
+    result = extract(page(head, title="Largest ship ever docks at Lach Huyen | Harbour Times",
+                          h1="Largest ship ever docks at Lach Huyen"))
+    assert result.title == "Port opens route to the US west coast"
+
+
+def test_a_headline_meta_tag_tells_the_section_from_the_headline():
+    head = ('<meta property="og:site_name" content="항만일보">'
+            '<meta property="og:title" content="항구에 최대 선박 입항-경제ㅣ항만일보">'
+            '<meta name="headline" content="항구에 최대 선박 입항">')
+    result = extract(page(head, title="항구에 최대 선박 입항-경제ㅣ항만일보", h1=""))
+    assert result.title == "항구에 최대 선박 입항"
+
+
+def test_the_newsrooms_by_line_is_an_author_not_the_publisher():
+    head = ('<meta property="og:site_name" content="Harbour Times">'
+            '<meta property="article:author" content="Wire Service in Hai Phong">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "x", '
+            '"author": [{"@type": "Person", "name": "Harbour Times staff reporter"}]}</script>')
+    assert extract(page(head)).authors == ["Harbour Times staff reporter"]
+    # the publisher itself as author still gives way to a person named elsewhere
+    head = head.replace("Harbour Times staff reporter", "Harbour Times").replace(
+        "Wire Service in Hai Phong", "Jane Doe")
+    assert extract(page(head)).authors == ["Jane Doe"]
