@@ -537,10 +537,18 @@ _TITLE_SEPARATOR = re.compile(rf"\s+[|\-–—·•»~]\s+|\s*[|｜ㅣ│]\s*|\s
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
+_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});", re.I)
+
+
 def _clean_text(value: object) -> str:
+    """The value with its HTML entities decoded — twice when the CMS escaped them twice
+    (``&amp;#8216;`` in a JSON-LD headline) — invisible characters dropped and white space collapsed."""
     if not isinstance(value, str):
         return ""
-    return _SPACE.sub(" ", _INVISIBLE.sub("", html_lib.unescape(value))).strip()
+    text = html_lib.unescape(value)
+    if "&" in text and _ENTITY.search(text):
+        text = html_lib.unescape(text)
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def _key(text: str) -> str:
@@ -648,7 +656,7 @@ def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
 # --- authors ----------------------------------------------------------------------------------
 
 _BYLINE_PREFIX = re.compile(
-    r"^(?:(?:written\s+)?by|von|par|por|di|da|door|av|af|przez|от|від|bởi|tác\s+giả|autor(?:in)?|auteur|author|"
+    r"^(?:(?:written|writing|words|story|text|(?:additional\s+)?reporting|reported)\s+by|by|von|par|por|di|da|door|av|af|przez|от|від|bởi|tác\s+giả|autor(?:in)?|auteur|author|"
     r"text|texto|testo|reporter|reportage|redaktion|redacción:|作者|記者|记者|文|撰文|기자|"
     r"view\s+all\s+posts\s+by|posts\s+by|more\s+by|articles\s+by)\s*[:：/／|]?\s+|^(?:作者|文|撰文|記者|记者)\s*[:：/／]\s*",
     re.I)
@@ -659,12 +667,25 @@ _EDITOR_CREDIT = re.compile(
     r"[（(\[【]?\s*(?:(?:值班|责任|責任|执行|執行|网络|網絡|美术|美術)?(?:编辑|編輯)|责编|責編|主编|主編|审核|審核|校对|校對|"
     r"编审|編審|監修)\s*[:：/／]?\s*"
     r"|[（(\[]?\s*(?<![\w])(?:biên\s+tập(?:\s+viên)?(?=\s*[:：]|\s+[A-ZÀ-ỸĐ])|btv(?=\s*[:：])|hiệu\s+đính(?=\s*[:：])|"
-    r"edited\s+by(?=\s)|editors?(?=\s*[:：])|redigiert\s+von(?=\s))\s*[:：]?\s*",
+    r"(?:edited|editing)\s+by(?=\s)|editors?(?=\s*[:：])|redigiert\s+von(?=\s))\s*[:：]?\s*",
     re.I)
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|선임기자|논설위원|記者|记者|特派員|特派员|編集委員|通讯员|報導|报道)$")
 # "Capital Von Jemima Kelly", "Opinion By Jane Doe": a capitalised by-line word after a kicker
 _INNER_BYLINE = re.compile(r"^\S+(?:\s\S+)?\s(?:By|Von|Par|Por|Door|Av|Af)\s+(?=[A-ZÀ-ÝĀ-Ž])")
 _LEGAL_FORM = re.compile(r"\b(?:GmbH|AG|Ltd|Inc|LLC|S\.A|SA|S\.L|SpA|e\.V|Verlag|Corp)\b\.?")
+# A part of a by-line that is only the writer's role ("Jane Doe, Senior Correspondent", "Jane Doe,
+# Politics Editor"): a description of the name before it, not a second name.
+_ROLE_PART = re.compile(
+    r"^(?:[\w.-]+\s+){0,3}(?:editor|correspondent|reporter|writer|columnist|contributor|photographer|journalist|"
+    r"producer|analyst|redakteur(?:in)?|korrespondent(?:in)?|journaliste|rédact(?:eur|rice)|correspondant(?:e)?|"
+    r"periodista|corresponsal|giornalista|corrispondente|repórter|jornalista|phóng\s+viên|cộng\s+tác\s+viên)s?$",
+    re.I)
+# "Jane Doe in Hanoi", "John Roe for Harbour Times", "Anna Weber aus Berlin", "Claire Dubois à Paris":
+# where the writer filed from, or for whom; not part of the name.
+_DATELINE_SUFFIX = re.compile(r"\s+(?:in|for|aus|à|tại|từ)\s+(?:the\s+)?"
+                              r"[A-ZÀ-ÝĐ][\w'’.-]*(?:\s+[A-ZÀ-ÝĐ][\w'’.-]*){0,2}$")
+# "Hồng Phúc (theo Reuters)", "Jane Doe (with AFP)": the source the writer used, not a name
+_SOURCE_SUFFIX = re.compile(r"\s*[(（]\s*(?:theo|nguồn|via|with|mit|avec|con|from|source)\b[^)）]*[)）]$", re.I)
 _STAFF_SUFFIX = re.compile(r"\s+(?:\S+\s+)?(?:staff(?:\s+(?:writer|reporter))?|correspondent|contributor|reporter)$",
                            re.I)
 _SOCIAL = re.compile(r"^(?:facebook|twitter|instagram|youtube|tiktok|linkedin|telegram)(?:\s*\.?\s*com)?$", re.I)
@@ -765,8 +786,11 @@ def split_authors(value: str) -> list[str]:
     if len(parts) > 1 and "," not in value and any(len(p.split()) == 1 and not _CJK.search(p) for p in parts):
         parts = [value]  # "Jobs & Hire", "Simon & Schuster": one name with a conjunction in it
     names = []
-    for part in parts:
-        part = _unbracket(part.strip(" ,:;-–—"))
+    for i, part in enumerate(parts):
+        part = _SOURCE_SUFFIX.sub("", part.strip(" ,:;-–—"))
+        if i > 0 and _ROLE_PART.match(part):
+            continue  # "Jane Doe, Senior Correspondent": the role of the name before it
+        part = _unbracket(part)
         if part.endswith(".") and not re.search(r"(?:^|[\s.])\w\.$", part):
             part = part[:-1]  # a full stop, not the dot of an initial ("Nicolas Gutierrez C.", "e.V.")
         part = _BYLINE_PREFIX.sub("", part).strip()
@@ -774,6 +798,9 @@ def split_authors(value: str) -> list[str]:
         staff = _STAFF_SUFFIX.sub("", part)
         if len(staff.split()) >= 2:
             part = staff  # "Adam Aaronson PhillyVoice Staff"; "Guardian staff reporter" stays whole
+        filed = _DATELINE_SUFFIX.sub("", part)
+        if len(filed.split()) >= 2 or (filed != part and _CJK.search(filed)):
+            part = filed
         if part:
             names.append(part)
     return names

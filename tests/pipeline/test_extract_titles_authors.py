@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import Extracted, clean_title, extract_article, split_authors
+from pipeline.extract import Extracted, clean_title, extract_article, split_authors, split_credits
 
 BODY = ("<p>The port of Hai Phong received its largest container ship yet at the Lach Huyen terminal this "
         "morning, opening a direct route to the west coast of the United States, the city said.</p>") * 3
@@ -216,3 +216,25 @@ def test_the_newsrooms_by_line_is_an_author_not_the_publisher():
     head = head.replace("Harbour Times staff reporter", "Harbour Times").replace(
         "Wire Service in Hai Phong", "Jane Doe")
     assert extract(page(head)).authors == ["Jane Doe"]
+
+
+def test_entities_escaped_twice_are_decoded():
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Port welcomes &amp;#8216;largest&amp;#8217; ship &amp;amp; crew"}</script>')
+    assert extract(page(head, h1="Port welcomes ‘largest’ ship & crew")).title == "Port welcomes ‘largest’ ship & crew"
+
+
+@pytest.mark.parametrize("byline,authors,editors", [
+    ("Reporting by Jane Doe; Editing by John Roe", ["Jane Doe"], ["John Roe"]),
+    ("Jane Doe, Senior Correspondent", ["Jane Doe"], []),
+    ("By Jane Doe and John Roe, Politics Editor", ["Jane Doe", "John Roe"], []),
+    ("Jane Doe in Hai Phong", ["Jane Doe"], []),
+    ("By Jane Doe and John Roe for Harbour Times", ["Jane Doe", "John Roe"], []),
+    ("Anna Weber aus Berlin", ["Anna Weber"], []),
+    ("Hồng Phúc (theo Reuters)", ["Hồng Phúc"], []),
+    # "en" is "and" in Dutch, not a place: both names stay
+    ("Jan Jansen en Piet Pietersen", ["Jan Jansen", "Piet Pietersen"], []),
+    ("Harbour staff reporter", ["Harbour staff reporter"], []),
+])
+def test_roles_datelines_and_sources_in_by_lines_are_not_names(byline, authors, editors):
+    assert split_credits(byline) == (authors, editors)
