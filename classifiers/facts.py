@@ -11,17 +11,19 @@ answer with the official number.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from classifiers.terms import TermMatcher, make_term, normalize
 from hpbase import scripts
+from hpbase.configfiles import FactsFile
 
 #: Languages that write 1.234,5 (comma decimal); the others write 1,234.5.
 COMMA_DECIMAL = frozenset({"vi", "fr", "ru", "de", "es", "it", "pt", "id"})
@@ -117,6 +119,12 @@ class Quantity:
     absolute: float | None = None
     window: int = 60
     needs_subject: bool = False
+    labels: tuple[tuple[str, str], ...] = ()  # (language, label) pairs of facts.yaml's label
+
+    def label_in(self, language: str) -> str:
+        """The quantity's name in ``language`` (else English, else its key)."""
+        labels = dict(self.labels)
+        return labels.get(language) or labels.get("en") or self.label or self.name
 
     @property
     def annual(self) -> bool:
@@ -305,7 +313,7 @@ class FactChecker:
 
     @classmethod
     def from_config(cls, config_dir: Path) -> FactChecker:
-        raw = yaml.safe_load((Path(config_dir) / "facts.yaml").read_text(encoding="utf-8")) or {}
+        raw = dict(FactsFile.read(Path(config_dir) / "facts.yaml").raw)
         quantities, keywords = [], {}
         for name, q in (raw.get("quantities") or {}).items():
             label = q.get("label") or {}
@@ -323,10 +331,29 @@ class FactChecker:
                 float(tol["relative"]) if "relative" in tol else None,
                 float(tol["absolute"]) if "absolute" in tol else None,
                 int(q.get("window", 60)), bool(q.get("needs_subject", False)),
+                tuple((str(k), str(v)) for k, v in label.items()) if isinstance(label, dict) else (),
             ))
             keywords[name] = q.get("keywords") or {}
         return cls(quantities, keywords, raw.get("subject_names") or [], raw.get("other_places") or [],
                    raw.get("partial_period_cues") or [], plausible_ratio=float(raw.get("plausible_ratio", 10)))
+
+    def with_references(self, extra: Iterable[tuple[str, Reference]]) -> FactChecker:
+        """This checker with more references, e.g. the office's official figures
+        (``records.figures``), each as (quantity name, reference), put in front of the file's own
+        so that a conflict cites them. A reference for a quantity the file does not define is
+        left out (the caller checked the name when it was entered)."""
+        added: dict[str, list[Reference]] = {}
+        for name, ref in extra:
+            if name in self.quantities:
+                added.setdefault(name, []).append(ref)
+        checker = copy.copy(self)
+        checker.quantities = {name: dataclasses.replace(q, references=(*added.get(name, ()), *q.references))
+                              for name, q in self.quantities.items()}
+        return checker
+
+    def without_official(self) -> list[str]:
+        """The quantities with no official reference (only placeholders): never checked."""
+        return [name for name, q in self.quantities.items() if not any(r.official for r in q.references)]
 
     def reference_counts(self) -> tuple[int, int]:
         """(official references, all references): placeholders are the difference."""

@@ -170,3 +170,55 @@ class TopicsFile:
                              if not isinstance(t, dict) or t.get("label"))
         return cls(topics=_labels(topics), sentiments=_labels(raw.get("sentiments")),
                    themes=_labels(raw.get("sensitive_themes")), exists=True, topic_keys=keys)
+
+
+# ----------------------------------------------------------------------------- facts.yaml
+
+
+@dataclass(frozen=True)
+class QuantityInfo:
+    """One quantity of ``config/facts.yaml`` as the people who enter figures see it: its key,
+    names per language, canonical unit, whether it is an annual flow (its references have a
+    ``period``), and how many of the file's references are official and how many placeholders."""
+
+    name: str
+    labels: Mapping[str, str]
+    unit: str
+    annual: bool
+    official: int
+    placeholders: int
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language) or self.labels.get("en") or self.name
+
+
+@dataclass(frozen=True)
+class FactsFile:
+    """``config/facts.yaml``: the parsed mapping (``raw``, which the fact checker reads whole)
+    and its quantities (``quantities``, in file order). A reference is official only with
+    ``official: true`` and a non-empty ``source``."""
+
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    quantities: tuple[QuantityInfo, ...] = ()
+
+    @classmethod
+    def read(cls, path: Path) -> FactsFile:
+        """The file at ``path``; an empty one when it does not exist. Raises ConfigFileError
+        when it cannot be read or parsed."""
+        raw = _read_mapping(Path(path)) or {}
+        quantities = []
+        for name, q in (raw.get("quantities") or {}).items():
+            if not isinstance(q, dict):
+                continue
+            label = q.get("label")
+            labels = {str(k): str(v) for k, v in label.items()} if isinstance(label, dict) else \
+                ({"en": str(label)} if label else {})
+            refs = [r for r in q.get("references") or () if isinstance(r, dict)]
+            official = sum(1 for r in refs if r.get("official") is True and str(r.get("source") or "").strip())
+            quantities.append(QuantityInfo(str(name), MappingProxyType(labels), str(q.get("unit") or ""),
+                                           any(r.get("period") is not None for r in refs), official,
+                                           len(refs) - official))
+        return cls(raw=MappingProxyType(raw), quantities=tuple(quantities))
+
+    def quantity(self, name: str) -> QuantityInfo | None:
+        return next((q for q in self.quantities if q.name == name), None)

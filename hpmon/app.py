@@ -84,13 +84,32 @@ def load_models(settings: Settings):
     return load(settings.models_dir)
 
 
+def load_facts(settings: Settings):
+    """The reference-fact checker: the quantities of config/facts.yaml with the office's official
+    figures (``records.figures``, entered on the Facts page or with ``hpmon facts add``) in front
+    of the file's own references. Placeholders (``official: false``) are never compared."""
+    from classifiers.facts import FactChecker, Reference
+    from records.figures import OfficialFigures
+
+    checker = FactChecker.from_config(settings.config_dir)
+    if not settings.app_db_path.is_file():
+        return checker
+    store = OfficialFigures(settings.app_db_path)
+    try:
+        figures = store.list()
+    finally:
+        store.close()
+    return checker.with_references(
+        (f.quantity, Reference(f.value, f.source, f.source_date.isoformat() if f.source_date else None, f.period,
+                               f.valid_from, f.valid_until, official=True)) for f in figures)
+
+
 def build_pipeline(settings: Settings, backend: Backend | None, sources: list[Source],
                    city: CityProfile | None = None, *, record_stories: bool = True,
                    content_stages: bool = True) -> Pipeline:
     """The pipeline with every stage the installation has (models once trained).
     ``content_stages=False``: without the models, lexicons and facts of the content stages, for
     a crawl's writer whose worker processes run them (``worker_pipeline``)."""
-    from classifiers.facts import FactChecker
     from classifiers.risk import RiskScorer
     from classifiers.sensitive import SensitiveDetector
     from pipeline.city import boundary_names
@@ -106,7 +125,7 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         min_text_chars=settings.min_text_chars,
         models=load_models(settings) if content_stages else None,
         sensitive=SensitiveDetector.from_config(settings.config_dir, boundary_names(city)) if content_stages else None,
-        facts=FactChecker.from_config(settings.config_dir) if content_stages else None,
+        facts=load_facts(settings) if content_stages else None,
         risk=RiskScorer.from_config(settings.config_dir),
         stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,
         on_indexed=[rebuttal_queue_hook(settings, city.timezone), alert_evaluation_hook(settings)]

@@ -734,12 +734,13 @@ def _register_commands() -> None:
     from hpmon.commands.alerts import alerts
     from hpmon.commands.cases import cases, evidence, library, recheck
     from hpmon.commands.digest import digest
+    from hpmon.commands.facts import facts
     from hpmon.commands.serve import serve, users
     from hpmon.commands.service import COMMANDS as SERVICE_COMMANDS
     from hpmon.commands.understand import evaluate_command, label, stories, train
 
-    for command in (label, stories, train, evaluate_command, cases, evidence, recheck, library, alerts, digest, serve,
-                    users, *SERVICE_COMMANDS):
+    for command in (label, stories, train, evaluate_command, cases, evidence, recheck, library, facts, alerts, digest,
+                    serve, users, *SERVICE_COMMANDS):
         main.add_command(command)
 
 

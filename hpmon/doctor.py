@@ -82,16 +82,20 @@ def _check_lexicons(settings: Settings) -> Finding:
 
 
 def _check_facts(settings: Settings) -> Finding:
-    from classifiers.facts import FactChecker
+    from hpmon.app import load_facts
 
-    official, total = FactChecker.from_config(settings.config_dir).reference_counts()
+    checker = load_facts(settings)
+    official, total = checker.reference_counts()
+    missing = checker.without_official()
     where = settings.config_dir / "facts.yaml"
-    if official < total:
+    if missing:
         return Finding("reference facts", "warn",
-                       f"{official} of {total} reference figures are official; the other {total - official} are "
-                       f"placeholders (official: false) and are never compared with articles: enter each official "
-                       f"figure with its source in {where} and set official: true")
-    return Finding("reference facts", "ok", f"all {total} reference figures are official ({where})")
+                       f"{official} of {total} reference figures are official; {len(missing)} of "
+                       f"{len(checker.quantities)} quantities have only placeholders (official: false), which are "
+                       f"never compared with articles: {', '.join(missing)}. Enter each official figure with its "
+                       f"source on the web app's Facts page (/facts) or with `hpmon facts add`")
+    return Finding("reference facts", "ok", f"every quantity of {where} has an official figure "
+                   f"({official} of {total} references official)")
 
 
 def _yaml_check(name: str, path: Path) -> Finding:

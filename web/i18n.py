@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,8 +81,9 @@ class DateFormatter:
         pattern = "dd/MM/yyyy HH:mm" if lang == "vi" else "yyyy-MM-dd HH:mm"
         return format_datetime(local, pattern, locale=pick_language(lang))
 
-    def date(self, value: datetime | str | None, lang: str) -> str:
-        local = self.local(value)
+    def date(self, value: datetime | date | str | None, lang: str) -> str:
+        """A day as the reader writes it; a calendar date (no time) is shown as it is."""
+        local = value if isinstance(value, date) and not isinstance(value, datetime) else self.local(value)
         if local is None:
             return ""
         return format_date(local, "dd/MM/yyyy" if lang == "vi" else "yyyy-MM-dd", locale=pick_language(lang))

@@ -21,6 +21,9 @@ def load_services(settings: Any, backend: Backend) -> tuple[dict[str, Any], dict
 
         services["cases"] = CaseStore(settings.app_db_path)
         services["library"] = LibraryStore(settings.app_db_path)
+        from records.figures import OfficialFigures
+
+        services["figures"] = OfficialFigures(settings.app_db_path)
     except ImportError as exc:
         log.warning("rebuttal queue not available: %s", exc)
     try:
@@ -36,4 +39,5 @@ def load_services(settings: Any, backend: Backend) -> tuple[dict[str, Any], dict
         services["digests"] = True
     except ImportError as exc:
         log.warning("digests not available: %s", exc)
-    return services, {"cases": "cases" in services, "alerts": "alerts" in services, "digests": "digests" in services}
+    return services, {"cases": "cases" in services, "figures": "figures" in services, "alerts": "alerts" in services,
+                      "digests": "digests" in services}

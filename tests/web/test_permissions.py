@@ -50,6 +50,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/cases/{case_id}/rebuttal"): "analyst",
     ("POST", "/cases/{case_id}/documents"): "analyst",
     ("GET", "/cases/{case_id}/evidence/{evidence_id}"): "viewer",
+    ("GET", "/facts"): "analyst",
+    ("POST", "/facts"): "admin",
+    ("POST", "/facts/{figure_id}/retire"): "admin",
     ("GET", "/alerts"): "viewer",
     ("GET", "/alerts/rules/{name}/test"): "analyst",
     ("GET", "/alerts/new"): "admin",
@@ -105,8 +108,11 @@ def targets(app, settings):
     article = ctx.backend.get("reasoned")
     case = ctx.services["cases"].open_case_for(article, 0.75).case
     target = ctx.users.add_user("target", PASSWORD, "viewer")
-    return {"article_id": "reasoned", "case_id": str(case.id), "evidence_id": "1", "saved_id": "1",
-            "user_id": str(target.id), "story_id": "story-port", "name": "high_risk", "profile_id": "sotttt"}
+    figure = ctx.services["figures"].add(quantity="population", value=4_700_000, source="Niên giám 2025",
+                                         entered_by="admin")
+    return {"figure_id": str(figure.id), "article_id": "reasoned", "case_id": str(case.id), "evidence_id": "1",
+            "saved_id": "1", "user_id": str(target.id), "story_id": "story-port", "name": "high_risk",
+            "profile_id": "sotttt"}
 
 
 def _url(path: str, targets: dict[str, str]) -> str:

@@ -179,6 +179,7 @@ PAGES = [
     "/digests/preview/songoaivu?day=2026-10-22",  # a day with the fixture's articles
     "/digests/preview/sotttt?day=2026-10-22",
     "/users",
+    "/facts",
     "/account",
     "/articles/no-such-article",  # 404
     "/search?q=port&page=400",  # beyond the last page

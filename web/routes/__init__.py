@@ -21,6 +21,10 @@ def register_all(app: FastAPI, features: dict[str, bool]) -> None:
         from web.routes import cases
 
         _add(app, cases.router)
+    if features.get("figures"):
+        from web.routes import facts
+
+        _add(app, facts.router)
     if features.get("alerts"):
         from web.routes import alerts
 
