@@ -4,14 +4,22 @@ feed validators for conditional GET, each source's health, and the log of runs."
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-_SCHEMA = """
+from hpbase.clock import iso, utcnow
+from hpbase.schema import VERSIONS_TABLE, Schema, migrate, stored_version
+
+logger = logging.getLogger(__name__)
+
+# Step 1 is the schema as the first crawl state wrote it (IF NOT EXISTS: such a file is adopted as
+# it is); each later change is a step appended at the end, never an edit of an old one.
+_STEP_1 = """
 CREATE TABLE IF NOT EXISTS seen (
     url TEXT PRIMARY KEY,
     source_id TEXT NOT NULL,
@@ -21,9 +29,7 @@ CREATE TABLE IF NOT EXISTS seen (
     outcome TEXT NOT NULL,           -- indexed | duplicate | dropped | failed | resolved (reason: the target)
     reason TEXT,
     final INTEGER NOT NULL DEFAULT 1, -- 0: a transient failure, to try again next run
-    article_id TEXT,
-    deferrals INTEGER NOT NULL DEFAULT 0, -- failures of our own (engine, disk, a bug): never attempts
-    retry_at TEXT                          -- not fetched again before this time (backoff of our own failures)
+    article_id TEXT
 );
 CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, checked_at TEXT NOT NULL
@@ -43,6 +49,16 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE INDEX IF NOT EXISTS failures_source ON failures(source_id, at);
 """
 
+# step 2: failures of our own (engine, disk, a bug) are told apart: never attempts, and backed off
+_STEP_2 = """
+-- failures of our own at the URL: never counted as attempts
+ALTER TABLE seen ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0;
+-- not fetched again before this time (the backoff of our own failures)
+ALTER TABLE seen ADD COLUMN retry_at TEXT;
+"""
+
+SCHEMA = Schema("crawl_state", (_STEP_1, _STEP_2))
+
 MAX_ATTEMPTS = 3  # transient failures of an article URL are retried on this many runs
 # A page that failed for a reason of our own (the engine down, a full disk, a bug in a stage) is
 # not the page's fault: it is retried without limit, after a delay doubling from the first to the cap
@@ -50,16 +66,42 @@ OWN_FAILURE_FIRST_DELAY = timedelta(minutes=2)
 OWN_FAILURE_MAX_DELAY = timedelta(hours=6)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _stamp(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The crawl state's form of a time: UTC seconds with a ``Z`` (``2026-01-02T03:04:05Z``)."""
+    return iso(dt, offset="Z")
 
 
-def _now() -> str:
-    return _stamp(_utcnow())
+def _adopt_unversioned(conn: sqlite3.Connection, path: Path) -> None:
+    """Record the version of a crawl state written before versions existed, read from its shape.
+
+    Before versions, the columns of step 2 were added by ``ALTER TABLE`` when missing and written
+    into the ``CREATE TABLE`` of new files, so such a file is at step 1 or 2 (which ``IF NOT
+    EXISTS`` cannot tell, and an ``ALTER`` may not repeat). Once recorded, ``migrate`` runs the
+    remaining steps as for any file. A file without a ``seen`` table is left at 0."""
+    if stored_version(conn, SCHEMA.store) or not _columns(conn):  # the usual case: only read
+        return
+    saved, conn.isolation_level = conn.isolation_level, None
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            columns = _columns(conn)  # again, under the write lock: another process may have adopted it
+            if columns and not stored_version(conn, SCHEMA.store):
+                version = 2 if "deferrals" in columns else 1
+                conn.execute(f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} "
+                             "(store TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+                conn.execute(f"INSERT INTO {VERSIONS_TABLE}(store, version) VALUES (?, ?)", (SCHEMA.store, version))
+                logger.info("crawl state in %s (from before schema versions) adopted at version %d of %d",
+                            path, version, SCHEMA.version)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.isolation_level = saved
+
+
+def _columns(conn: sqlite3.Connection) -> set[str]:
+    return {r[1] for r in conn.execute("PRAGMA table_info(seen)")}
 
 
 def own_failure_delay(deferrals: int) -> timedelta:
@@ -70,19 +112,14 @@ def own_failure_delay(deferrals: int) -> timedelta:
 class CrawlState:
     """Seen URLs, feed validators, source health and runs. Thread-safe."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(_SCHEMA)
-        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(seen)")}
-        with self._conn:  # a state file from before failures of our own were told apart
-            if "deferrals" not in columns:
-                self._conn.execute("ALTER TABLE seen ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0")
-            if "retry_at" not in columns:
-                self._conn.execute("ALTER TABLE seen ADD COLUMN retry_at TEXT")
+        _adopt_unversioned(self._conn, self.path)
+        migrate(self._conn, SCHEMA)
         self._lock = threading.RLock()
 
     # seen URLs ----------------------------------------------------------------------------
@@ -158,13 +195,13 @@ class CrawlState:
                 "INSERT INTO validators(url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
                 "checked_at = excluded.checked_at",
-                (url, etag, last_modified, _now()),
+                (url, etag, last_modified, _stamp(utcnow())),
             )
 
     # source health and runs ---------------------------------------------------------------
 
     def source_succeeded(self, source_id: str, *, new_articles: int = 0) -> None:
-        now = _now()
+        now = _stamp(utcnow())
         with self._lock, self._conn:
             self._conn.execute(
                 "INSERT INTO source_health(source_id, last_fetch, last_success, last_new, error_streak) "
@@ -175,7 +212,7 @@ class CrawlState:
             )
 
     def source_failed(self, source_id: str, reason: str, url: str, run_id: int | None) -> None:
-        now = _now()
+        now = _stamp(utcnow())
         with self._lock, self._conn:
             self._conn.execute(
                 "INSERT INTO source_health(source_id, last_fetch, last_error, last_error_at, error_streak) "
@@ -189,7 +226,7 @@ class CrawlState:
         with self._lock, self._conn:
             self._conn.execute(
                 "INSERT INTO failures(run_id, source_id, url, reason, at) VALUES (?, ?, ?, ?, ?)",
-                (run_id, source_id, url, reason, _now()),
+                (run_id, source_id, url, reason, _stamp(utcnow())),
             )
 
     def health(self) -> dict[str, dict[str, Any]]:
@@ -210,13 +247,13 @@ class CrawlState:
 
     def start_run(self) -> int:
         with self._lock, self._conn:
-            return self._conn.execute("INSERT INTO runs(started) VALUES (?)", (_now(),)).lastrowid
+            return self._conn.execute("INSERT INTO runs(started) VALUES (?)", (_stamp(utcnow()),)).lastrowid
 
     def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
         with self._lock, self._conn:
             self._conn.execute(
                 "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
-                (_now(), json.dumps(summary, ensure_ascii=False), run_id),
+                (_stamp(utcnow()), json.dumps(summary, ensure_ascii=False), run_id),
             )
 
     def last_runs(self, limit: int = 10) -> list[dict[str, Any]]:

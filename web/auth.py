@@ -18,12 +18,14 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hpbase.clock import iso, utcnow
+from hpbase.schema import Schema, migrate
 from index.db import connect, immediate_transaction
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,9 @@ MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 ATTEMPTS_KEPT = timedelta(days=7)  # the audit of password checks (web_login_attempts)
 
-_SCHEMA = """
+# Step 1 is the schema as the first user store wrote it (IF NOT EXISTS: such a file is adopted as
+# it is); each later change is a step appended at the end, never an edit of an old one.
+_STEP_1 = """
 CREATE TABLE IF NOT EXISTS web_users (
     id INTEGER PRIMARY KEY,
     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -61,6 +65,11 @@ CREATE TABLE IF NOT EXISTS web_login_attempts (
 );
 CREATE INDEX IF NOT EXISTS web_login_attempts_user ON web_login_attempts(username, at);
 CREATE INDEX IF NOT EXISTS web_login_attempts_ip ON web_login_attempts(ip, at);
+"""
+
+# step 2: the login throttle's counters (IF NOT EXISTS: files written before versions may have
+# them already)
+_STEP_2 = """
 CREATE TABLE IF NOT EXISTS web_login_throttle (
     key TEXT PRIMARY KEY,               -- 'pair:<username>|<address>' or 'addr:<address>'
     failures INTEGER NOT NULL DEFAULT 0,
@@ -70,6 +79,8 @@ CREATE TABLE IF NOT EXISTS web_login_throttle (
     last_success REAL NOT NULL DEFAULT 0    -- pairs only
 );
 """
+
+SCHEMA = Schema("web_users", (_STEP_1, _STEP_2))
 
 
 @dataclass(frozen=True)
@@ -148,12 +159,9 @@ class User:
         return not self.disabled and ROLE_RANK[self.role] >= ROLE_RANK[role]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The user store's form of a time: UTC microseconds with a ``Z`` (they compare as text)."""
+    return iso(dt, timespec="microseconds", offset="Z")
 
 
 def hash_token(token: str) -> str:
@@ -187,7 +195,7 @@ class UserStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(self.path, foreign_keys=True)
-        self._conn.executescript(_SCHEMA)
+        migrate(self._conn, SCHEMA)
         # the throttle's check-and-count runs in BEGIN IMMEDIATE transactions of its own connection,
         # so it is atomic across threads and processes (several `hpmon serve` workers)
         self._tconn = connect(self.path, autocommit=True)
@@ -211,7 +219,7 @@ class UserStore:
         if role not in ROLES:
             raise UserError("users.error.bad_role")
         digest = self._hasher.hash(check_password(password))
-        now = _iso(_now())
+        now = _iso(utcnow())
         try:
             with self._lock, self._conn:
                 self._conn.execute(
@@ -269,7 +277,7 @@ class UserStore:
     def _update(self, username: str, assignment: str, params: tuple) -> User:
         with self._lock, self._conn:
             cur = self._conn.execute(f"UPDATE web_users SET {assignment}, updated_at = ? WHERE username = ?",
-                                     (*params, _iso(_now()), username.strip()))
+                                     (*params, _iso(utcnow()), username.strip()))
         if cur.rowcount == 0:
             raise UserError("users.error.unknown")
         user = self.get_by_name(username)
@@ -310,8 +318,8 @@ class UserStore:
             ok = False
         with self._lock, self._conn:
             self._conn.execute("INSERT INTO web_login_attempts(username, ip, at, ok) VALUES (?, ?, ?, ?)",
-                               (key_name, ip, _iso(_now()), int(ok)))
-            self._conn.execute("DELETE FROM web_login_attempts WHERE at < ?", (_iso(_now() - ATTEMPTS_KEPT),))
+                               (key_name, ip, _iso(utcnow()), int(ok)))
+            self._conn.execute("DELETE FROM web_login_attempts WHERE at < ?", (_iso(utcnow() - ATTEMPTS_KEPT),))
         if not ok:
             log.warning("failed web login for %r from %s: failure %d of this user from this address, %d from "
                         "this address; next password check in %.1f s", key_name, ip, reservation.pair_failures,
@@ -385,7 +393,7 @@ class UserStore:
     def recent_failures(self, limit: int = 50) -> list[dict]:
         """Failed password checks of the last day for the admins, by username and address: count,
         last time, attempts refused as too early, and the current wait (seconds)."""
-        since = _iso(_now() - timedelta(days=1))
+        since = _iso(utcnow() - timedelta(days=1))
         now = time.time()
         with self._lock:
             rows = self._conn.execute(
@@ -404,7 +412,7 @@ class UserStore:
     def start_session(self, user: User) -> str:
         """A new session token for the user (to put in the cookie; only its hash is stored)."""
         token = secrets.token_urlsafe(32)
-        now = _now()
+        now = utcnow()
         with self._lock, self._conn:
             self._conn.execute("INSERT INTO web_sessions(token_hash, user_id, created_at, expires_at) "
                                "VALUES (?, ?, ?, ?)", (hash_token(token), user.id, _iso(now),
@@ -420,7 +428,7 @@ class UserStore:
             row = self._conn.execute(
                 "SELECT u.id, u.username, u.role, u.disabled, u.created_at FROM web_sessions s "
                 "JOIN web_users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
-                (hash_token(token), _iso(_now()))).fetchone()
+                (hash_token(token), _iso(utcnow()))).fetchone()
         if not row or row[3]:
             return None
         return self._user(row)

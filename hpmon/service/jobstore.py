@@ -4,11 +4,11 @@ start, finish, outcome and next due time; runs; health events; the service's sta
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hpbase.clock import iso, utcnow
+from hpbase.clock import iso, parse_iso, utcnow
 from hpbase.schema import Schema, migrate
 from index.db import connect, immediate_transaction
 
@@ -49,16 +49,6 @@ CREATE TABLE IF NOT EXISTS service_state (key TEXT PRIMARY KEY, value TEXT NOT N
 #: The versioned schema (``hpbase.schema``): step 1 is the DDL of before versions.
 SCHEMA = Schema("service_jobs", (_SCHEMA,))
 RUNS_KEPT_DAYS = 30
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class JobStore:
