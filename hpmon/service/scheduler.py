@@ -32,6 +32,13 @@ logger = logging.getLogger("hpmon.service")
 
 RUN_DIR = "run"
 TICK_SECONDS = 0.25
+# After a job hit a full disk (ENOSPC, EDQUOT) while the free space read above the threshold
+# (a quota, inodes, a disk that filled between two looks), writing stays paused until this much
+# more is free than at the failure, or until DISK_FULL_PROBE_SECONDS have passed: then one round
+# runs again, and pauses again if the disk is still full.
+DISK_FULL_MARGIN_MB = 50
+DISK_FULL_PROBE_SECONDS = 900.0
+_DISK_FULL_WORDS = ("disk full at", "No space left on device", "Disk quota exceeded", "database or disk is full")
 
 
 # -- children -----------------------------------------------------------------------------
@@ -95,6 +102,7 @@ class Service:
     _stop_signal: int | None = None
     _reload_requested: bool = False
     _disk_paused: bool = False
+    _disk_full_after: tuple[float, float] | None = None  # (monotonic time, free MB) of a job's ENOSPC
     _pending_writes: list[tuple] = field(default_factory=list)
 
     # entry point ---------------------------------------------------------------------------
@@ -216,13 +224,33 @@ class Service:
     def _busy(self) -> set[str]:
         return {job_id for child in self.children for job_id in child.job_ids}
 
-    def _disk_ok(self) -> bool:
-        """False (and says so once) while HOME has less than ``min_free_mb`` free."""
+    def _free_mb(self) -> float | None:
         try:
-            free_mb = shutil.disk_usage(self.settings.home).free / 1_000_000
+            return shutil.disk_usage(self.settings.home).free / 1_000_000
         except OSError as exc:
             logger.error("cannot read disk usage of %s: %s", self.settings.home, exc)
+            return None
+
+    def _disk_ok(self) -> bool:
+        """False (and says so once) while HOME has less than ``min_free_mb`` free, or since a job
+        ran into a full disk (until space grows or the probe time passes)."""
+        free_mb = self._free_mb()
+        if free_mb is None:
             return True
+        if self._disk_full_after is not None:
+            since, free_then = self._disk_full_after
+            margin = max(self.config.min_free_mb, DISK_FULL_MARGIN_MB)
+            if free_mb >= free_then + margin:
+                logger.warning("disk space is back (%.1f MB free on %s, %.1f MB when a job found the disk full): "
+                               "jobs resume", free_mb, self.settings.home, free_then)
+                self._disk_full_after = None
+            elif time.monotonic() - since >= DISK_FULL_PROBE_SECONDS:
+                logger.warning("the disk was full %.0f s ago (%.1f MB free on %s now): one round of jobs runs to "
+                               "see whether writing works again", DISK_FULL_PROBE_SECONDS, free_mb,
+                               self.settings.home)
+                self._disk_full_after = None
+            else:
+                return False
         paused = free_mb < self.config.min_free_mb
         if paused and not self._disk_paused:
             logger.error("ổ đĩa gần đầy / disk almost full: %s has %.1f MB free (< %d MB): crawling, indexing and "
@@ -232,6 +260,20 @@ class Service:
             logger.warning("disk space is back (%.1f MB free on %s): jobs resume", free_mb, self.settings.home)
         self._disk_paused = paused
         return not paused
+
+    def _note_disk_full(self, child: Child, rows: dict[str, dict], stderr: str) -> None:
+        """Pause the jobs that write when a job ran into a full disk, whatever the free space
+        read before it (its pages were deferred, not lost; the next round would only fail too)."""
+        hit = [r.get("source") for r in rows.values() if (r.get("failures") or {}).get("disk_full")]
+        if not hit and not any(word in stderr for word in _DISK_FULL_WORDS):
+            return
+        free_mb = self._free_mb()
+        if self._disk_full_after is None:
+            logger.error("ổ đĩa đầy / disk full: %s found the disk full at %s (%s MB free now): crawling, indexing "
+                         "and sending are paused until space is freed; what it could not write is retried then",
+                         ", ".join(child.job_ids), self.settings.home,
+                         "?" if free_mb is None else f"{free_mb:.1f}")
+        self._disk_full_after = (time.monotonic(), free_mb if free_mb is not None else 0.0)
 
     def _launch_due(self, store: JobStore, jobs: dict[str, JobSpec]) -> None:
         now = utcnow()
@@ -353,6 +395,8 @@ class Service:
             logger.log(level, "%s finished: %s", job.id, outcome, extra={"job": job.id, "source": job.source_id})
             self._write(store, "finished", job.id, outcome, detail, now, due)
         self._forget_validators(interrupted)
+        if any(job.writes for job in child.jobs):
+            self._note_disk_full(child, rows, stderr)
         for path in (child.out_path, child.err_path):
             path.unlink(missing_ok=True)
 
