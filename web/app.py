@@ -23,6 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from index.backend import Backend
 from records.labels import LabelStore
 from web.auth import UserStore, csrf_token, load_secret_key
+from web.cookies import LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, is_https, set_cookie
 from web.guard import Forbidden, LoginRequired, route_role
 from web.i18n import Catalogues, DateFormatter, Taxonomy, load_taxonomy, pick_language
 from web.render import STATIC_DIR, make_environment, render
@@ -30,9 +31,6 @@ from web.saved import SavedSearches
 
 log = logging.getLogger(__name__)
 
-SESSION_COOKIE = "hpmon_session"
-PRE_COOKIE = "hpmon_pre"
-LANG_COOKIE = "hpmon_lang"
 PUBLIC_MOUNTS = ("/static",)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -116,18 +114,6 @@ def _city(settings: Any) -> tuple[str, dict[str, str]]:
     except (OSError, ValueError, KeyError) as exc:
         log.warning("city profile unreadable (%s); using Asia/Ho_Chi_Minh", exc)
         return "Asia/Ho_Chi_Minh", {}
-
-
-def is_https(request: Request) -> bool:
-    """True when the browser reached us over HTTPS (directly or through a proxy that says so)."""
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
-
-
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
-    """Set a cookie the way every hpmon cookie is set: HttpOnly, SameSite=Lax, Secure over HTTPS."""
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=is_https(request),
-                        path="/")
 
 
 def create_app(settings: Any, backend: Backend | None = None, *, password_hasher: PasswordHasher | None = None,

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from hpbase.clock import utcnow
 from hpmon.service.config import ServiceConfig
+from hpmon.service.health import find_problems, health_report, notify_admins
 from hpmon.service.jobstore import JobStore
 from hpmon.settings import Settings
 
@@ -74,8 +75,6 @@ def run_health_job(settings: Settings, config: ServiceConfig) -> list[dict]:
     """Look for problems (source down for a day, digest late, disk above the threshold, a job
     failing again and again), record each once a day in ``service_health_events`` and tell the
     admins; returns the problems found."""
-    from hpmon.health import find_problems, health_report, notify_admins
-
     report = health_report(settings, config=config)
     problems = find_problems(report, config)
     store = JobStore(settings.app_db_path)

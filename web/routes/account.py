@@ -11,14 +11,13 @@ import math
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from web.app import LANG_COOKIE, SESSION_COOKIE, set_cookie
 from web.auth import DEVICE_LIFETIME, SESSION_LIFETIME, UserError, device_token, device_valid
+from web.cookies import DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, set_cookie
 from web.guard import page
 from web.i18n import LANGUAGES
 from web.render import render
 
 router = APIRouter()
-DEVICE_COOKIE = "hpmon_device"
 log = logging.getLogger(__name__)
 
 
