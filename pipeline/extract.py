@@ -302,6 +302,10 @@ def _parse_when(value: object, tz: ZoneInfo, origin: str) -> _When | None:
         return _valid(_When(dt, True, True, origin))
     if not isinstance(value, str) or not value.strip():
         return None
+    slashed = _YEAR_FIRST.match(value)
+    if slashed:  # "2024/04/24 08:15", "2024.4.24": year first, so never ambiguous
+        y, mo, d = slashed.groups()
+        value = f"{y}-{int(mo):02d}-{int(d):02d}{value[slashed.end():]}"
     m = _ISO_SHAPE.match(value)
     if m:
         year, month, day, hour, minute, second, fraction, zone = m.groups()
@@ -323,14 +327,45 @@ def _parse_when(value: object, tz: ZoneInfo, origin: str) -> _When | None:
                 return None
             return _valid(_When(dt.replace(tzinfo=dt_timezone(offset)), True, has_time, origin))
         return _valid(_When(dt.replace(tzinfo=tz), False, has_time, origin))
+    if not _RFC822.match(value):  # email.utils reads other shapes loosely ("2:36 PM" as 02:36)
+        return _parse_month_name(value, tz, origin)
     try:
         dt = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
+        return _parse_month_name(value, tz, origin)
+    if dt is None:
+        return _parse_month_name(value, tz, origin)
+    zoned = dt.tzinfo is not None and not re.search(r"-0000\s*$", value)
+    return _valid(_When(dt if dt.tzinfo else dt.replace(tzinfo=tz), zoned, True, origin))
+
+
+_RFC822 = re.compile(r"^\s*(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+                     r"(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?\s*$")
+_YEAR_FIRST = re.compile(r"^\s*(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?!\d)")
+_MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?![a-z])", re.I)
+_STATED_OFFSET = re.compile(r"(?:\d|\s)(?:Z|UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?\s*$"
+                            r"|\b(?:UTC|GMT|Z|[ECMP][SD]T)\s*$", re.I)  # RFC 822's US zones are unambiguous
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
+
+
+def _parse_month_name(value: str, tz: ZoneInfo, origin: str) -> _When | None:
+    """A date written with an English month name ("November 19, 2019", "01:38 PM IST Nov 20,
+    2019"), by dateparser. A zone is taken only as an offset or UTC/GMT; a zone abbreviation is
+    ambiguous (IST is India's, Ireland's and Israel's) and the value is read in ``tz``."""
+    if not _MONTH_NAME.search(value) or len(value) > 80:
+        return None
+    import dateparser  # a rare path: loaded only for these values
+
+    try:
+        dt = dateparser.parse(value, languages=["en"], settings={"REQUIRE_PARTS": ["day", "month", "year"]})
+    except Exception:  # dateparser on odd input
         return None
     if dt is None:
         return None
-    zoned = dt.tzinfo is not None and not re.search(r"-0000\s*$", value)
-    return _valid(_When(dt if dt.tzinfo else dt.replace(tzinfo=tz), zoned, True, origin))
+    zoned = dt.tzinfo is not None and bool(_STATED_OFFSET.search(value))
+    if not zoned:
+        dt = dt.replace(tzinfo=tz)
+    return _valid(_When(dt, zoned, bool(_TIME_OF_DAY.search(value)), origin))
 
 
 def _valid(when: _When) -> _When | None:
@@ -358,6 +393,10 @@ class _PageMeta:
     h1s: list[str] = field(default_factory=list)
     rel_authors: list[str] = field(default_factory=list)
     signoff: str | None = None  # the article's closing by-line (a right-aligned bold paragraph)
+    # keys (_key) of the page's section and category names: article:section, JSON-LD articleSection,
+    # breadcrumb items, rel="category"/"tag" links — a CMS that fills the author field with one is
+    # not naming a writer
+    sections: set[str] = field(default_factory=set)
 
 
 def _ld_types(obj: dict) -> set[str]:
@@ -450,6 +489,17 @@ def _read_page(tree, url: str | None) -> _PageMeta:
         name = el.get("title") if el.tag == "link" else _text_of(el)
         if name:
             pm.rel_authors.append(name)
+    sections = [*pm.meta.get("article:section", []), *_ld_values(pm.ld_article, "articleSection")]
+    for obj in pm.ld_objects:
+        if "breadcrumblist" in _ld_types(obj):
+            items = [i for i in _ld_values(obj, "itemListElement") if isinstance(i, dict)]
+            for item in items[:-1]:  # the last crumb is the article itself
+                named = item.get("item") if isinstance(item.get("item"), dict) else item
+                sections.append(named.get("name"))
+    for el in tree.xpath("//a[@rel]"):
+        if len(sections) < 60 and {"category", "tag"} & set(el.get("rel").lower().split()):
+            sections.append(_text_of(el))
+    pm.sections = {k for k in (_key(_clean_text(n)) for n in sections if isinstance(n, str)) if len(k) >= 3}
     return pm
 
 
@@ -814,6 +864,7 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | No
     when the page names none. Editors credited in the fields read ("责任编辑：X", "Biên tập: X")
     are never authors; they are appended to ``editors``."""
     editors = [] if editors is None else editors
+    sections = {k for k in pm.sections if not _is_site(k, site_keys)}  # a home crumb names the publisher
     by_id = {o["@id"]: o for o in pm.ld_objects if isinstance(o.get("@id"), str) and "name" in o}
     sources: list[list[str]] = []
     ld = _person_names(pm.ld_article.get("author") if pm.ld_article else None, by_id)
@@ -826,13 +877,13 @@ def _authors(pm: _PageMeta, site_keys: set[str], fallback: Callable[[], str | No
     sources.append([pm.signoff] if pm.signoff else [])
     publisher_only: list[str] = []
     for raw in sources:
-        names = _usable(raw, site_keys, editors)
+        names = _usable(raw, site_keys, editors, sections)
         if names and not all(_is_publisher(n, site_keys) for n in names):
             return names
         publisher_only = publisher_only or names
     if not publisher_only and any(sources):
         return []  # the page's author fields hold no name: trafilatura's reading of the same fields is no better
-    names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys, editors)
+    names = [n for n in _usable(re.split(r";", fallback() or ""), site_keys, editors, sections)
              if (_CJK.search(n) or (len(n.split()) >= 2 and not _lower_words(n))) and not _is_publisher(n, site_keys)]
     return names or publisher_only  # the publisher, when the page names it as the author and no one else
 
@@ -843,7 +894,8 @@ def _is_publisher(name: str, site_keys: set[str]) -> bool:
     return _is_site(name, site_keys) and not _STAFF_SUFFIX.search(name)
 
 
-def _usable(raw: list[str], site_keys: set[str], editors: list[str] | None = None) -> list[str]:
+def _usable(raw: list[str], site_keys: set[str], editors: list[str] | None = None,
+            sections: set[str] = frozenset()) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for value in raw:
@@ -854,7 +906,7 @@ def _usable(raw: list[str], site_keys: set[str], editors: list[str] | None = Non
             editors += [e for e in credited if _looks_like_name(e) and e not in editors]
         # a by-line with "name, description, outlet": keep what reads as names
         for name in authors:
-            if _looks_like_name(name) and name.casefold() not in seen:
+            if _looks_like_name(name) and name.casefold() not in seen and _key(name) not in sections:
                 seen.add(name.casefold())
                 names.append(name)
     persons = [n for n in names if not _is_publisher(n, site_keys)]

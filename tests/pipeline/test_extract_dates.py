@@ -198,3 +198,22 @@ def test_a_feed_time_refines_an_htmldate_guess_of_the_same_day_but_not_a_structu
     outcome = pipeline.process_page(_fetched("berlin", "https://zeitung.example.de/d.html", stated, hints))
     assert outcome.article.published_at == datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     assert outcome.article.reasons["published"]["source"] == "meta:article:published_time"
+
+
+@pytest.mark.parametrize("value,expected,has_time", [
+    # year first with slashes or dots: never ambiguous, read like ISO
+    ("2026/11/20 08:15", datetime(2026, 11, 20, 1, 15, tzinfo=UTC), True),
+    ("2026.11.20", datetime(2026, 11, 19, 17, 0, tzinfo=UTC), False),
+    # an English month name; "PM" is afternoon, an offset or GMT/UTC is the zone
+    ("November 20, 2026 3:15 PM", datetime(2026, 11, 20, 8, 15, tzinfo=UTC), True),
+    ("20 November 2026 14:05 GMT+7", datetime(2026, 11, 20, 7, 5, tzinfo=UTC), True),
+    # a zone abbreviation that names several zones (IST: India, Ireland, Israel) is the source's zone
+    ("03:15:00 PM IST Nov 20, 2026", datetime(2026, 11, 20, 8, 15, tzinfo=UTC), True),
+    # RFC 822 as before
+    ("Fri, 20 Nov 2026 08:15:00 +0700", datetime(2026, 11, 20, 1, 15, tzinfo=UTC), True),
+])
+def test_other_date_shapes_in_metadata(value, expected, has_time):
+    result = extract(page(f'<meta property="article:published_time" content="{value}">'))
+    assert result.published_at == expected
+    assert result.published_has_time is has_time
+    assert result.date_source == "meta:article:published_time"

@@ -238,3 +238,19 @@ def test_entities_escaped_twice_are_decoded():
 ])
 def test_roles_datelines_and_sources_in_by_lines_are_not_names(byline, authors, editors):
     assert split_credits(byline) == (authors, editors)
+
+
+@pytest.mark.parametrize("section", [
+    '<meta property="article:section" content="Shipping">',
+    '<script type="application/ld+json">{"@type": "BreadcrumbList", "itemListElement": ['
+    '{"@type": "ListItem", "position": 1, "name": "Shipping"}, {"@type": "ListItem", "position": 2, "name": "x"}]}'
+    "</script>",
+    "",  # the category link in the body (below)
+])
+def test_a_section_name_in_the_author_field_is_not_an_author(section):
+    category = '<a rel="category tag" href="/category/shipping/">Shipping</a>'
+    html = page(f'<meta name="author" content="Shipping">{section}', byline=category if not section else "")
+    assert extract(html).authors == []
+    # a writer named beside it is
+    html = html.replace('content="Shipping">', 'content="Shipping, Jane Doe">', 1)
+    assert extract(html).authors == ["Jane Doe"]
