@@ -425,13 +425,13 @@ def _load_json(text: str) -> object:
     text = text.strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
     try:
         return json.loads(text, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:  # several objects one after another, or trailing junk
         decoder = json.JSONDecoder(strict=False)
         obj, _ = decoder.raw_decode(text)
         return obj
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         log.debug("extract: a JSON-LD block is not JSON, skipped (%s)", exc)
         return None
 
@@ -1006,10 +1006,14 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
     text = (doc.text or "").strip() if doc else ""
     units = text_units(text)
     if units < min_chars:  # a client-rendered page: the article may be in its script data
-        embedded = embedded_article_text(html, [title, pm.title, *pm.h1s, *pm.meta.get("og:title", [])[:1],
-                                                *pm.meta.get("headline", [])[:1],
-                                                *map(str, _ld_values(pm.ld_article, "headline")[:1])],
-                                         (pm.ld_article or {}).get("articleBody"))
+        try:
+            embedded = embedded_article_text(html, [title, pm.title, *pm.h1s, *pm.meta.get("og:title", [])[:1],
+                                                    *pm.meta.get("headline", [])[:1],
+                                                    *map(str, _ld_values(pm.ld_article, "headline")[:1])],
+                                             (pm.ld_article or {}).get("articleBody"))
+        except Exception as exc:  # hostile script data: the page is judged on its markup alone
+            log.info("extract: %s: script data not read (%s: %s)", url, type(exc).__name__, exc)
+            embedded = None
         if embedded and text_units(embedded[0]) > units:
             log.debug("extract: %s: the text from the page's %s", url, embedded[1])
             text = embedded[0]

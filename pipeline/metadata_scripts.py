@@ -67,12 +67,12 @@ def _script_values(tree) -> list[object]:
             decodes += 1
             try:
                 value, _ = decoder.raw_decode(text, m.start(m.lastindex or 1))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(value, str):  # JSON.parse("...") of an escaped document
                 try:
                     value = json.loads(value, strict=False)
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
             if isinstance(value, (dict, list)):
                 values.append(value)

@@ -60,3 +60,15 @@ def test_a_json_string_of_a_state_object_is_read_too():
     result = extract_article(shell(f"window.__DATA__ = JSON.parse({json.dumps(data)});"), URL, timezone="UTC")
     assert isinstance(result, Extracted), result
     assert PARAGRAPHS[2] in result.text
+
+
+def test_hostile_script_data_does_not_stop_the_page():
+    deep = "[" * 20_000 + "]" * 20_000
+    html = shell(f"window.__STATE__ = {deep};", head=f'<script type="application/ld+json">{deep}</script>')
+    result = extract_article(html, URL, timezone="UTC")
+    assert isinstance(result, Dropped) and result.reason == "no_text", result
+    # the same page with its article beside the junk is read
+    html = shell(f"window.__JUNK__ = {deep}; " + state(HEADLINE))
+    result = extract_article(html, URL, timezone="UTC")
+    assert isinstance(result, Extracted), result
+    assert PARAGRAPHS[0] in result.text
