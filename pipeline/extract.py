@@ -674,10 +674,11 @@ def _title(pm: _PageMeta, site_keys: set[str], fallback: str | None) -> str:
     headings = [*pm.h1s, *pm.meta.get("headline", [])[:1]]  # <meta itemprop/name="headline">: a heading's words
     headline = next((t for t in map(_clean_text, _ld_values(pm.ld_article, "headline")) if t), "")
     og = next((t for t in map(_clean_text, pm.meta.get("og:title", [])[:1]) if t), "")
-    candidates = [headline, og, *pm.meta.get("twitter:title", [])[:1], pm.title, fallback or "",
-                  *pm.meta.get("headline", [])[:1]]
+    candidates = [headline, og, (pm.meta.get("twitter:title") or [""])[0], pm.title, fallback or "",
+                  (pm.meta.get("headline") or [""])[0]]  # fixed places: the last two are headings
     cleaned_all = [clean_title(c, site_keys, headings) for c in candidates]
-    declared = [c for c in cleaned_all[:2] if c]
+    # a declared "headline" that is only the site's name (a CMS that prints it on every page) is none
+    declared = [c for c in cleaned_all[:2] if c and not _is_site(c, site_keys)]
     if len(declared) == 2 and _key(declared[0]) != _key(declared[1]):
         declared = []  # the page declares two headlines: the visible heading decides between them
     heading_keys = {_key(h) for h in headings}

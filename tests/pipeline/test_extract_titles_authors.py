@@ -254,3 +254,8 @@ def test_a_section_name_in_the_author_field_is_not_an_author(section):
     # a writer named beside it is
     html = html.replace('content="Shipping">', 'content="Shipping, Jane Doe">', 1)
     assert extract(html).authors == ["Jane Doe"]
+
+
+def test_a_declared_headline_that_is_only_the_site_name_is_not_the_headline():
+    head = '<meta property="og:site_name" content="Harbour Times"><meta property="og:title" content="Harbour Times">'
+    assert extract(page(head)).title == "Port welcomes largest ship"
