@@ -17,6 +17,8 @@ import unicodedata
 import lxml.html
 import trafilatura
 
+from hpbase import scripts
+
 log = logging.getLogger(__name__)
 
 # Where a JSON value may start inside a script: at its start, or after an assignment, a call's
@@ -26,6 +28,8 @@ _JSON_START = re.compile(r"\bJSON\.parse\(\s*(\")|(?:^|[=(,])\s*([\[{])")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _MARKUP = re.compile(r"<(?:p|br|div|h[1-6]|figure|span|strong|em|ul|li)\b", re.I)
 _TAG = re.compile(r"<[^>]+>")
+# Scripts written without spaces (Thai, Lao, Khmer, Hangul, kana, Han): prose without spaces
+_UNSPACED = re.compile(f"[{scripts.char_class(scripts.NONSPACED)}]")
 MAX_SCRIPT_CHARS = 3_000_000  # script text read per page
 MAX_DECODES = 200  # JSON values decoded per page
 MAX_NODES = 100_000  # JSON nodes visited per page
@@ -41,8 +45,8 @@ def _prose_length(value: str) -> int:
     """Characters of text in the value once tags are removed; 0 for what is not prose (a URL, a
     code or base64 blob without spaces, CSS)."""
     text = _TAG.sub(" ", value)
-    if text.count(" ") < len(text) / 40 and not re.search(r"[\u3000-\u9fff\uac00-\ud7af]", text):
-        return 0  # no spaces and no CJK: not prose
+    if text.count(" ") < len(text) / 40 and len(_UNSPACED.findall(text[:2000])) < min(len(text), 2000) / 4:
+        return 0  # hardly a space and not an unspaced script: a URL, an id, a blob, not prose
     if "{" in text and ";" in text and ":" in text and text.count("{") > 5:
         return 0  # style sheet or code
     return len(text.strip())

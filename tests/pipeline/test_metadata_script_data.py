@@ -72,3 +72,12 @@ def test_hostile_script_data_does_not_stop_the_page():
     result = extract_article(html, URL, timezone="UTC")
     assert isinstance(result, Extracted), result
     assert PARAGRAPHS[0] in result.text
+
+
+def test_script_data_in_an_unspaced_script_is_prose():
+    thai = "ท่าเรือไฮฟองต้อนรับเรือคอนเทนเนอร์ลำใหญ่ที่สุดเป็นครั้งแรกที่ท่าเทียบเรือลัคเฮวียนเมื่อเช้านี้" * 4
+    data = json.dumps({"article": {"title": HEADLINE, "content": f"<p>{thai}</p>",
+                                   "image": "https://img.example.com/" + "a1b2c3" * 60}})
+    result = extract_article(shell(f"window.__DATA__ = {data};"), URL, timezone="UTC")
+    assert isinstance(result, Extracted), result
+    assert thai[:40] in result.text
