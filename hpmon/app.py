@@ -104,6 +104,15 @@ def load_facts(settings: Settings):
                                f.valid_from, f.valid_until, official=True)) for f in figures)
 
 
+def load_about_model(settings: Settings, city: CityProfile):
+    """The learned relevance decision trained for ``city`` (``pipeline/about.py``), or None with a
+    logged reason (before `hpmon train`, a broken file, another city's model): the profile's
+    threshold then decides relevance."""
+    from pipeline.about import load_about
+
+    return load_about(settings.models_dir, city.id)
+
+
 def build_pipeline(settings: Settings, backend: Backend | None, sources: list[Source],
                    city: CityProfile | None = None, *, record_stories: bool = True,
                    content_stages: bool = True) -> Pipeline:
@@ -130,6 +139,7 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         stories=StoryStore(settings.home / "stories.sqlite") if record_stories else None,
         on_indexed=[rebuttal_queue_hook(settings, city.timezone), alert_evaluation_hook(settings)]
         if record_stories else [],
+        about=load_about_model(settings, city) if content_stages else None,
     )
 
 

@@ -28,7 +28,7 @@ from pipeline.city import CityProfile
 from pipeline.extract import decode_html, extract_article
 from pipeline.language import LanguageDetector, LanguageGuess
 from pipeline.outcome import Dropped
-from pipeline.relevance import Relevance, score_relevance
+from pipeline.relevance import Decider, Relevance, score_relevance
 from pipeline.stories import StoryMatch, StoryStore
 
 if TYPE_CHECKING:
@@ -88,9 +88,7 @@ class Analysis:
             "relevant": bool(self.relevance and self.relevance.relevant),
             "kept": self.scope is not None,
             "scope": self.scope,
-            "relevance": {"score": round(self.relevance.score, 4), "terms": self.relevance.terms,
-                          "hits": [h.__dict__ for h in self.relevance.hits],
-                          "rejected": [r.__dict__ for r in self.relevance.rejected]} if self.relevance else None,
+            "relevance": self.relevance.to_dict() if self.relevance else None,
             "topics": self.prediction.to_dict()["topics"] if self.prediction else None,
             "topic_reasons": [r.to_dict() for r in self.prediction.reasons if r.kind == "topic"]
             if self.prediction else None,
@@ -158,8 +156,10 @@ class Pipeline:
                  min_text_chars: int = 80, models: TrainedModels | None = None,
                  sensitive: SensitiveDetector | None = None, facts: FactChecker | None = None,
                  risk: RiskScorer | None = None, stories: StoryStore | None = None,
-                 on_indexed: list[Callable[[Article, Analysis], None]] | None = None) -> None:
+                 on_indexed: list[Callable[[Article, Analysis], None]] | None = None,
+                 about: Decider | None = None) -> None:
         self.city = city
+        self.about = about  # the learned relevance decision (pipeline/about.py); None = the profile's threshold
         self.backend = backend
         self.sources = sources or {}
         self.outlets = outlets or {}
@@ -261,7 +261,8 @@ class Pipeline:
         analysis = Analysis(draft=draft)
         analysis.language = self.detector.detect(f"{draft.title}\n{draft.text}", draft.declared_language)
         when = (draft.published_at or draft.fetched_at or datetime.now(UTC)).astimezone(self.tz).date()
-        analysis.relevance = score_relevance(self.city, title=draft.title, lead=draft.lead, text=draft.text, day=when)
+        analysis.relevance = score_relevance(self.city, title=draft.title, lead=draft.lead, text=draft.text, day=when,
+                                             about=self.about)
         # every stage runs on every input, so `hpmon analyze` fills every field; what is
         # neither about the city nor a national watch theme is then dropped, with the figures
         article = self._article(draft, analysis.language, analysis.relevance)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from classifiers.terms import Match, adjacent
 from pipeline.city import CityProfile, Entry
@@ -36,21 +37,38 @@ class Rejected:
 
 @dataclass
 class Relevance:
-    """The relevance verdict with its evidence."""
+    """The relevance verdict with its evidence. ``score`` is the hand formula's sum of the
+    mentions; ``relevant`` is decided by the learned model (``pipeline/about.py``) when one is
+    loaded, with its ``probability``, else by ``score >= profile.threshold``; ``decided_by``
+    and ``why`` say which and how."""
 
     score: float
     relevant: bool
     terms: list[str] = field(default_factory=list)
     hits: list[TermHit] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    probability: float | None = None
+    decided_by: str = "formula"  # formula | model
+    why: str = ""
 
     def to_dict(self) -> dict:
         return {
             "score": round(self.score, 4),
+            "probability": None if self.probability is None else round(self.probability, 4),
+            "decided_by": self.decided_by,
+            "why": self.why,
             "terms": self.terms,
             "hits": [h.__dict__ for h in self.hits],
             "rejected": [r.__dict__ for r in self.rejected],
         }
+
+
+class Decider(Protocol):
+    """What decides relevance from the evidence (``pipeline.about.AboutModel``)."""
+
+    def decide(self, relevance: Relevance, *, title: str, text: str, lead: str = "") -> tuple[float, bool, str]:
+        """(probability, relevant, why)."""
+        ...
 
 
 def _confusion(profile: CityProfile, text: str, match: Match) -> str | None:
@@ -90,10 +108,15 @@ def _one_sense_per_article(accepted: list, rejected: list[Rejected]) -> list:
     return kept
 
 
-def score_relevance(profile: CityProfile, *, title: str, text: str, lead: str = "", day: date) -> Relevance:
+def score_relevance(profile: CityProfile, *, title: str, text: str, lead: str = "", day: date,
+                    about: Decider | None = None) -> Relevance:
     """Score how much an article is about the city, judged by the map valid on ``day``
     (its publication date). Mentions in the title and opening count more; repeated
-    mentions count less each time; ambiguous names need context; confusions are rejected."""
+    mentions count less each time; ambiguous names need context; confusions are rejected.
+
+    With ``about`` (the learned model of ``pipeline/about.py``) the model decides from the
+    evidence whether the article is about the city; without it the score decides at the
+    profile's threshold. A model that fails on an article leaves the decision to the score."""
     fields = [("title", title)]
     if lead and lead.strip() not in text:
         fields.append(("lead", lead))
@@ -141,4 +164,15 @@ def score_relevance(profile: CityProfile, *, title: str, text: str, lead: str = 
     total = sum(contributions.values())
     score = 1.0 - math.exp(-total)
     terms = sorted(contributions, key=lambda t: -contributions[t])
-    return Relevance(score=score, relevant=score >= profile.threshold, terms=terms, hits=hits, rejected=rejected)
+    result = Relevance(score=score, relevant=score >= profile.threshold, terms=terms, hits=hits, rejected=rejected,
+                       why=f"hand formula: score {score:.2f} (threshold {profile.threshold:.2f})")
+    if about is None:
+        result.why += "; no learned model loaded"
+        return result
+    try:
+        probability, relevant, why = about.decide(result, title=title, text=text, lead=lead)
+    except (ValueError, ArithmeticError, IndexError) as exc:  # a model that does not fit: the formula stays
+        result.why += f"; learned model failed ({exc})"
+        return result
+    result.probability, result.relevant, result.decided_by, result.why = probability, relevant, "model", why
+    return result

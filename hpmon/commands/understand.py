@@ -109,10 +109,17 @@ def train_models(settings: Settings, *, cross_validation: bool = False, echo=Non
     sensitive = SensitiveDetector.from_config(settings.config_dir, boundary_names(city))
     models = train(seed, corrections, lexicons=lexicons, sensitive=sensitive)
     models.save(settings.models_dir)
+    from pipeline.about import load_labelled, train_about
+
+    about, about_scores = train_about(load_labelled(SEED_DIR), city)  # the relevance decision (pipeline/about.py)
+    about.save(settings.models_dir)
+    if echo is not None:
+        echo(f"relevance decision: out-of-fold F1 {about_scores['oof']['f1']:.3f} at threshold "
+             f"{about_scores['threshold']:.2f} (hand formula {about_scores['hand_formula']['f1']:.3f})")
     if cross_validation and echo is not None:
         echo(render_text(cross_validate(seed + corrections, 5, lexicons=lexicons),
                          title="5-fold cross-validation (seed corpus + corrections)"))
-    return {**models.meta, "corrections": len(corrections), "seed": len(seed)}
+    return {**models.meta, "corrections": len(corrections), "seed": len(seed), "about": about_scores}
 
 
 @click.command()
