@@ -133,6 +133,9 @@ def _epoch_seconds(dt: datetime | None) -> int | None:
     return (dt.astimezone(UTC).replace(tzinfo=None, microsecond=0) - _EPOCH) // timedelta(seconds=1)
 
 
+_UNKNOWN = object()  # the page's last rank is not known yet (SqliteBackend._page_by_rank)
+
+
 class _PastDeadline(Exception):
     """Counting in Python ran past the time limit (SQLite's own statements are interrupted instead)."""
 
@@ -475,15 +478,28 @@ class SqliteBackend:
         base, base_params, match = hit_set.sql, hit_set.params, hit_set.match
         timed_out = False
         facets: dict[str, list[tuple[str, int]]] = {}
+        tiers = query.sort == "relevance" and (hit_set.labelled or hit_set.own)
+        by_rank = query.sort == "relevance" and bool(match) and not tiers
         with self._lock:
             self._start_clock()
             try:
                 try:
-                    total = self._conn.execute(f"SELECT count(*) FROM ({base})", base_params).fetchone()[0]
-                    if query.sort == "relevance" and (hit_set.labelled or hit_set.own):
+                    counted = None
+                    if query.facets or by_rank:  # one pass gives the count, the page's last rank and the facets
+                        try:
+                            counted = self._count_pass(base, base_params, codes=query.facets,
+                                                       best=query.offset + query.limit if by_rank else 0)
+                        except _PastDeadline:  # the hits and the page alone, if SQLite can still give them
+                            timed_out = query.facets
+                    total = counted[0] if counted else self._conn.execute(f"SELECT count(*) FROM ({base})",
+                                                                          base_params).fetchone()[0]
+                    if tiers:
                         rows = self._page_in_tiers(hit_set, query, query.limit, query.offset)
-                    elif query.sort == "relevance" and match:
-                        rows = self._page_by_rank(base, base_params, query.limit, query.offset)
+                    elif by_rank and not query.limit:
+                        rows = []
+                    elif by_rank:
+                        rows = self._page_by_rank(base, base_params, query.limit, query.offset,
+                                                  cut=counted[1] if counted else _UNKNOWN)
                     else:
                         rows = self._page_by_date(base, base_params, match, query.limit, query.offset,
                                                   walk=total >= _DATE_WALK_MIN_HITS)
@@ -491,15 +507,18 @@ class SqliteBackend:
                     if "interrupted" in str(exc):
                         raise QueryTimeout(f"search took longer than {self.time_limit_ms} ms") from exc
                     raise
-                if query.facets:
+                if query.facets and counted:
                     try:
-                        facets = self._facets(base, base_params, query.facet_size)
+                        self._check_deadline()
+                        facets = self._facet_lists(counted[2], query.facet_size)
                     except sqlite3.OperationalError as exc:
                         if "interrupted" not in str(exc):
                             raise
-                        facets, timed_out = {name: [] for name in FACET_FIELDS}, True
+                        timed_out = True
                     except _PastDeadline:
-                        facets, timed_out = {name: [] for name in FACET_FIELDS}, True
+                        timed_out = True
+                if timed_out:
+                    facets = {name: [] for name in FACET_FIELDS}
             finally:
                 self._stop_clock()
         phrases = query.parsed.positive_phrases()
@@ -519,7 +538,7 @@ class SqliteBackend:
         hit_set = self._hit_set(query)
         if hit_set is None:
             return Histogram()
-        sql = (f"SELECT c.at FROM ({hit_set.sql}) h JOIN article_facets c ON c.article = h.rowid "
+        sql = (f"SELECT c.at FROM ({hit_set.sql}) h CROSS JOIN article_facets c ON c.article = h.rowid "
                "WHERE c.at IS NOT NULL")
         tz = ZoneInfo(timezone)
         per_day: dict[int, int] = {}
@@ -556,7 +575,7 @@ class SqliteBackend:
         hit_set = self._hit_set(query)
         if hit_set is None:
             return FacetHistogram()
-        sql = (f"SELECT c.at, c.codes FROM ({hit_set.sql}) h JOIN article_facets c ON c.article = h.rowid "
+        sql = (f"SELECT c.at, c.codes FROM ({hit_set.sql}) h CROSS JOIN article_facets c ON c.article = h.rowid "
                "WHERE c.at IS NOT NULL")
         tz = ZoneInfo(timezone)
         wanted = _FIELD_INDEX[facet]
@@ -645,12 +664,16 @@ class SqliteBackend:
             skip = 0
         return rows
 
-    def _page_by_rank(self, base: str, params: list, limit: int, offset: int) -> list[tuple[str, float]]:
+    def _page_by_rank(self, base: str, params: list, limit: int, offset: int,
+                      cut: float | None | object = _UNKNOWN) -> list[tuple[str, float]]:
         """(doc, rank) of the page, best first, ties by id: the rank of the last row of the page
-        is found first, so only the rows up to it are joined with the articles and sorted."""
-        last = self._conn.execute(f"SELECT rank FROM ({base}) ORDER BY rank LIMIT 1 OFFSET ?",
-                                  [*params, max(0, offset + limit - 1)]).fetchone()
-        cut, cut_params = ("WHERE h.rank <= ?", [last[0]]) if last is not None else ("", [])
+        (``cut``, when the caller found it already; None: fewer hits than that) is found first, so
+        only the rows up to it are joined with the articles and sorted."""
+        if cut is _UNKNOWN:
+            last = self._conn.execute(f"SELECT rank FROM ({base}) ORDER BY rank LIMIT 1 OFFSET ?",
+                                      [*params, max(0, offset + limit - 1)]).fetchone()
+            cut = last[0] if last is not None else None
+        cut, cut_params = ("WHERE h.rank <= ?", [cut]) if cut is not None else ("", [])
         return self._conn.execute(
             f"SELECT a.doc, h.rank FROM ({base}) h JOIN articles a ON a.rowid = h.rowid {cut} "
             f"ORDER BY h.rank, a.id LIMIT ? OFFSET ?", [*params, *cut_params, limit, offset]).fetchall()
@@ -676,21 +699,36 @@ class SqliteBackend:
             [match, *ids])) if match else {}
         return [(docs[i], ranks.get(i, 0.0)) for i in ids]
 
-    def _facets(self, base: str, params: list, size: int) -> dict[str, list[tuple[str, int]]]:
-        """The ``size`` most frequent values of each facet among the hits (ties by value), counted in one
-        pass over the hits' packed codes (``article_facets``), a chunk at a time."""
+    def _count_pass(self, base: str, params: list, *, codes: bool, best: int
+                    ) -> tuple[int, float | None, np.ndarray]:
+        """One pass over the hits, a chunk at a time: (how many, the ``best``-th best rank or None when
+        ``best`` is 0 or there are fewer hits, how many hits carry each facet code when ``codes``).
+        Only the ``best`` best ranks are kept between chunks, so memory does not grow with the hits."""
+        columns = ", ".join([*(["h.rank"] if best else []), *(["c.codes"] if codes else [])]) or "1"
+        join = " CROSS JOIN article_facets c ON c.article = h.rowid" if codes else ""
+        total = 0
+        ranks = np.zeros(0, dtype=np.float64)
         counts = np.zeros(0, dtype=np.int64)
-        for rows in self._chunks(f"SELECT c.codes FROM ({base}) h JOIN article_facets c ON c.article = h.rowid",
-                                 params):
-            codes = unpack_codes(b"".join(r[0] for r in rows))
-            if not len(codes):
-                continue
-            part = np.bincount(codes)
-            if len(part) > len(counts):
-                part[:len(counts)] += counts
-                counts = part
-            else:
-                counts[:len(part)] += part
+        for rows in self._chunks(f"SELECT {columns} FROM ({base}) h{join}", params):
+            total += len(rows)
+            if best:
+                ranks = np.concatenate([ranks, np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))])
+                if len(ranks) > best:
+                    ranks = np.partition(ranks, best - 1)[:best]
+            if codes:
+                found = unpack_codes(b"".join(r[-1] for r in rows))
+                if len(found):
+                    part = np.bincount(found)
+                    if len(part) > len(counts):
+                        part[:len(counts)] += counts
+                        counts = part
+                    else:
+                        counts[:len(part)] += part
+        cut = float(ranks.max()) if best and len(ranks) >= best else None
+        return total, cut, counts
+
+    def _facet_lists(self, counts: np.ndarray, size: int) -> dict[str, list[tuple[str, int]]]:
+        """The ``size`` most frequent values of each facet (ties by value) from per-code counts."""
         present = np.flatnonzero(counts)
         fields = self._fields_of(present)
         out: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_FIELDS}
