@@ -507,6 +507,8 @@ class SqliteBackend:
                     if "interrupted" in str(exc):
                         raise QueryTimeout(f"search took longer than {self.time_limit_ms} ms") from exc
                     raise
+                except _PastDeadline as exc:
+                    raise QueryTimeout(f"search took longer than {self.time_limit_ms} ms") from exc
                 if query.facets and counted:
                     try:
                         self._check_deadline()
@@ -648,13 +650,16 @@ class SqliteBackend:
         for sql, tier_params, ranked in tiers:
             if want <= 0:
                 break
-            size = self._conn.execute(f"SELECT count(*) FROM ({sql})", tier_params).fetchone()[0]
+            if ranked:  # one pass: the tier's size and the rank its part of the page ends at
+                size, cut, _ = self._count_pass(sql, tier_params, codes=False, best=skip + want)
+            else:
+                size = self._conn.execute(f"SELECT count(*) FROM ({sql})", tier_params).fetchone()[0]
             if skip >= size:
                 skip -= size
                 continue
             take = min(want, size - skip)
             if ranked:
-                part = self._page_by_rank(sql, tier_params, take, skip)
+                part = self._page_by_rank(sql, tier_params, take, skip, cut=cut)
             else:
                 part = self._conn.execute(
                     f"SELECT a.doc, 0.0 FROM ({sql}) h JOIN articles a ON a.rowid = h.rowid ORDER BY a.id "
