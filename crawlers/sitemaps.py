@@ -19,6 +19,7 @@ class SitemapReading:
     children: list[str] = field(default_factory=list)  # sitemaps listed by an index
     error: str | None = None
     detail: str = ""
+    notes: list[str] = field(default_factory=list)  # what was skipped, for the log (no failure)
 
 
 def _local(tag) -> str:
@@ -86,12 +87,17 @@ def read_sitemap(body: bytes, *, timezone: tzinfo | str | None = None) -> Sitema
     if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
         return SitemapReading(error="not_a_sitemap", detail="no <urlset> or <sitemapindex> root")
     reading = SitemapReading()
+    undecodable = 0
     for node in root:
         fields: dict[str, str] = {}
-        for child in node.iter():
-            name = _local(child.tag)
-            if child.text and child.text.strip() and name not in fields:
-                fields[name] = child.text.strip()
+        try:
+            for child in node.iter():
+                name = _local(child.tag)
+                if child.text and child.text.strip() and name not in fields:
+                    fields[name] = child.text.strip()
+        except UnicodeDecodeError:  # bytes lxml kept but cannot give as text (a UTF-8-encoded surrogate)
+            undecodable += 1
+            continue
         loc = "".join((fields.get("loc") or "").split())  # a URL broken over lines is one URL
         if not loc:
             continue
@@ -103,4 +109,7 @@ def read_sitemap(body: bytes, *, timezone: tzinfo | str | None = None) -> Sitema
                 published=_date(fields.get("publication_date") or fields.get("lastmod"), tz),
                 language=fields.get("language"),
             )))
+    if undecodable:
+        reading.notes.append(f"{undecodable} entr{'y' if undecodable == 1 else 'ies'} skipped: text that is not "
+                             "valid Unicode")
     return reading

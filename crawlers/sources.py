@@ -345,7 +345,7 @@ def import_opml(path: str | Path, existing: list[Source], *, language: str | Non
     already taken gets a short hash of the feed URL, so ids are unique and stable."""
     try:
         tree = ET.parse(path)
-    except (ET.ParseError, OSError) as exc:
+    except (ET.ParseError, OSError, LookupError, UnicodeError, ValueError) as exc:  # LookupError: unknown encoding
         raise SourceError(f"{path}: not a readable OPML file: {exc}") from exc
     known_urls = {u: s.id for s in existing for u in s.urls}
     known_ids = {s.id for s in existing}

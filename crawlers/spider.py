@@ -215,6 +215,7 @@ class SourcesSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response):
         source = self._source(response)
         reading = read_sitemap(response.body, timezone=source.tzinfo)
+        self._log_notes(source, response.url, reading.notes)
         if reading.error:
             self._fail(source, response.url, reading.error, reading.detail, listing=True)
             return

@@ -200,19 +200,66 @@ def _page_from_file(path: Path, max_bytes: int):
                        status=200, headers={}, body=path.read_bytes(), fetched_at=datetime.now(UTC))
 
 
-def _pages_from_warc(path: Path, max_bytes: int):
-    """Each response record of a WARC as a ``FetchedPage``; a record that cannot be read (a bad
-    date or status line) as ``(where, reason)`` instead, and the records after it are still read.
-    A page is read in chunks up to ``max_bytes`` (the crawl's ``max_page_bytes``) as its record
-    inflates, never whole: a larger one is ``too_large`` and skipped. A file that cannot be read
-    on (truncated, corrupt) raises."""
+# What warcio raises on a record it cannot parse (a header without its value, a Content-Length of
+# 30 digits): that record is skipped and the reading goes on at the next record's start.
+_BAD_RECORD = (AttributeError, OverflowError, ValueError, TypeError, IndexError, KeyError)
+_GZIP_MEMBER = b"\x1f\x8b\x08"
+_WARC_START = b"WARC/1."
+
+
+def _next_record_start(fh, after: int, gzipped: bool) -> int | None:
+    """The offset of the next record's start (a gzip member, else a ``WARC/1.`` line) after
+    ``after``, read in chunks; None at the end of the file."""
+    marker = _GZIP_MEMBER if gzipped else _WARC_START
+    fh.seek(after)
+    position, tail = after, b""
+    while chunk := fh.read(1 << 20):
+        found = (tail + chunk).find(marker)
+        if found >= 0:
+            return position - len(tail) + found
+        tail = chunk[-(len(marker) - 1):]
+        position += len(chunk)
+    return None
+
+
+def _warc_records(fh):
+    """(number, record) for each record of an open WARC file, or (number, exception) for one
+    that cannot be parsed, after which the reading resumes at the next record's start."""
     from warcio.archiveiterator import ArchiveIterator
 
+    fh.seek(0)
+    gzipped = fh.read(2) == _GZIP_MEMBER[:2]
+    start, number = 0, 0
+    while start is not None:
+        fh.seek(start)
+        iterator = ArchiveIterator(fh)
+        at = start
+        try:
+            for record in iterator:
+                number += 1
+                yield number, record
+                at = iterator.get_record_offset() or at  # after the reader is done: this reads to its end
+            return
+        except _BAD_RECORD as exc:
+            number += 1
+            yield number, exc
+            start = _next_record_start(fh, max(at, iterator.offset or 0) + 1, gzipped)
+
+
+def _pages_from_warc(path: Path, max_bytes: int):
+    """Each response record of a WARC as a ``FetchedPage``; a record that cannot be read (a bad
+    header, date or status line) as ``(where, reason)`` instead, and the records after it are
+    still read. A page is read in chunks up to ``max_bytes`` (the crawl's ``max_page_bytes``) as
+    its record inflates, never whole: a larger one is ``too_large`` and skipped. A file that
+    cannot be read on (truncated, corrupt) raises."""
     from crawlers.items import FetchedPage
     from guard.limits import TooLarge, read_stream
 
     with path.open("rb") as fh:
-        for number, record in enumerate(ArchiveIterator(fh), start=1):
+        for number, record in _warc_records(fh):
+            if isinstance(record, BaseException):
+                yield f"{path} record {number}", f"bad_record: {type(record).__name__}: {record}"[:300]
+                continue
             if record.rec_type != "response" or not record.http_headers:
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI")

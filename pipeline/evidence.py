@@ -118,7 +118,12 @@ def read_warc_record(warc_dir: Path, warc_file: str, offset: int, *, max_bytes: 
         return Dropped("evidence", "too_large", f"{warc_file}:{offset}: {exc}, not read further")
     except Exception as exc:  # a truncated or corrupt archive
         return Dropped("evidence", "warc_unreadable", f"{type(exc).__name__}: {exc}")
-    warc_date = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None
+    try:
+        warc_date = datetime.fromisoformat(date.strip().replace("Z", "+00:00")) if date else None
+    except ValueError:
+        return Dropped("evidence", "warc_unreadable", f"{warc_file}:{offset}: WARC-Date {date[:40]!r} is not a date")
+    if warc_date is not None and warc_date.tzinfo is None:
+        warc_date = warc_date.replace(tzinfo=UTC)  # WARC dates are UTC (ISO 28500)
     return WarcCopy(raw, url, status, content_type, body, warc_date)
 
 

@@ -14,7 +14,6 @@ import zlib
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from warcio.recordloader import ArchiveLoadFailed
 
 from crawlers.feeds import FeedEntry, FeedReading, read_feed
@@ -26,7 +25,7 @@ from pipeline.evidence import WarcCopy, read_warc_record
 from pipeline.extract import Decoded, Extracted, decode_html, extract_article
 from pipeline.outcome import Dropped
 from tests.fuzz import hostile
-from tests.fuzz.conftest import CASES, KnownCrash, fuzz
+from tests.fuzz.conftest import CASES, fuzz
 
 ZONES = [None, "Asia/Ho_Chi_Minh", "UTC", "Pacific/Kiritimati", "America/Adak", "Not/AZone"]
 
@@ -58,10 +57,6 @@ def test_the_feed_reader_answers_every_hostile_feed_with_entries_or_a_reason():
     run.assert_no_crash()
 
 
-@pytest.mark.xfail(strict=True, raises=KnownCrash,
-                   reason="crawlers/sitemaps.py (not this helper's file): text with the UTF-8 form of a lone "
-                          "surrogate (ED A0 80) makes lxml raise UnicodeDecodeError when read_sitemap reads a "
-                          "node's .text, so the sitemap raises instead of giving malformed_sitemap")
 def test_the_sitemap_reader_answers_every_hostile_sitemap_with_pages_or_a_reason():
     zones = itertools.cycle(ZONES)
 
@@ -75,13 +70,9 @@ def test_the_sitemap_reader_answers_every_hostile_sitemap_with_pages_or_a_reason
         assert all(isinstance(child, str) and child for child in reading.children)
 
     run = fuzz("sitemap", hostile.sitemap, check)
-    run.assert_no_crash(r"UnicodeDecodeError: 'utf-8' codec can't decode byte 0xed")
+    run.assert_no_crash()
 
 
-@pytest.mark.xfail(strict=True, raises=KnownCrash,
-                   reason="crawlers/sources.py (not this helper's file): import_opml catches ParseError and "
-                          "OSError only; an XML declaration with an unknown encoding (encoding=\"bogus\") "
-                          "raises LookupError instead of SourceError")
 def test_the_opml_reader_imports_sources_or_says_why_not(tmp_path):
     path = tmp_path / "feeds.opml"
     existing = [Source(id="vnx", name="VnExpress", kind="rss", urls=("http://news.example/a/1",))]
@@ -98,7 +89,7 @@ def test_the_opml_reader_imports_sources_or_says_why_not(tmp_path):
         assert len({s.id for s in new}) == len(new)
 
     run = fuzz("opml", hostile.opml, check)
-    run.assert_no_crash(r"LookupError: unknown encoding")
+    run.assert_no_crash()
 
 
 def test_html_decoding_and_extraction_answer_every_hostile_page_with_an_article_or_a_reason():
@@ -129,11 +120,6 @@ def test_html_decoding_and_extraction_answer_every_hostile_page_with_an_article_
 UNREADABLE = (ArchiveLoadFailed, zlib.error, EOFError, OSError)
 
 
-@pytest.mark.xfail(strict=True, raises=KnownCrash,
-                   reason="hpmon/cli.py _pages_from_warc (not this helper's file): warcio raises AttributeError on "
-                          "a response record without WARC-Target-URI and OverflowError on a 30-digit "
-                          "Content-Length; ingest then gives up the whole file as 'unreadable' instead of skipping "
-                          "that record with bad_record")
 def test_the_ingest_warc_reader_skips_bad_records_with_a_reason_and_reads_on(tmp_path):
     path = tmp_path / "fuzz.warc.gz"
 
@@ -153,14 +139,9 @@ def test_the_ingest_warc_reader_skips_bad_records_with_a_reason_and_reads_on(tmp
                 assert isinstance(answer, FetchedPage) and answer.url and _aware(answer.fetched_at)
 
     run = fuzz("warc (ingest)", hostile.warc, check)
-    run.assert_no_crash(r"AttributeError: 'NoneType' object has no attribute 'startswith' .*recordloader\.py",
-                        r"OverflowError: cannot fit 'int' into an index-sized integer")
+    run.assert_no_crash()
 
 
-@pytest.mark.xfail(strict=True, raises=KnownCrash,
-                   reason="pipeline/evidence.py read_warc_record (not this helper's file) parses WARC-Date "
-                          "outside its try: a record whose WARC-Date is not an ISO date raises ValueError "
-                          "instead of returning Dropped")
 def test_the_evidence_warc_reader_answers_every_offset_with_a_copy_or_a_reason(tmp_path):
     path = tmp_path / "fuzz.warc.gz"
 
@@ -174,4 +155,4 @@ def test_the_evidence_warc_reader_answers_every_offset_with_a_copy_or_a_reason(t
                 assert isinstance(copy, WarcCopy) and isinstance(copy.body, bytes)
 
     run = fuzz("warc (evidence)", hostile.warc, check)
-    run.assert_no_crash(r"ValueError: .* at \S*pipeline/evidence\.py:\d+")
+    run.assert_no_crash()
