@@ -9,7 +9,9 @@ the *shape* of the evidence (never the article's words), the way ``classifiers/c
 decides sensitive themes:
 
 - how much: accepted hits by entry kind (the profile's kinds: name, district, island...) and by
-  field (title, lead, opening, body), distinct terms, the hand score;
+  field (title, lead, text: the relevance stage's opening and body are one field here, since
+  its opening is the first 500 characters and the corpus's examples are rarely longer),
+  distinct terms, the hand score;
 - where: the first mention's position in the text, whether the first sentence (or the lead)
   names the city, mentions per 1,000 text units (``pipeline.extract.text_units``: a CJK
   character counts as two to three Latin ones), the share of sentences that mention it;
@@ -17,7 +19,9 @@ decides sensitive themes:
 
 Left out on purpose: the text's length and the share of paragraphs that name the city. The
 written corpus's examples are one paragraph of similar length, so it cannot teach them, and a
-coefficient fitted on a near-constant column turns into nonsense on real, longer articles.
+coefficient fitted on a near-constant column turns into nonsense on real, longer articles. For
+the same reason any feature that departs from its usual value in fewer than ``MIN_SUPPORT``
+training rows is left out of the fit (``supported``; listed in the scores as ``left_out``).
 
 A logistic regression on these features (standardized; coefficients, scaling and threshold kept
 as plain JSON in ``about.json`` next to the trained models) is trained on the written corpus
@@ -50,8 +54,9 @@ log = logging.getLogger(__name__)
 
 MODEL_FILE = "about.json"
 FORMAT = 1
-FEATURES_VERSION = 2  # bump when a feature changes meaning: an older about.json is then refused
-FIELDS = ("title", "lead", "opening", "body")
+FEATURES_VERSION = 3  # bump when a feature changes meaning: an older about.json is then refused
+FIELDS = ("title", "lead", "text")  # the relevance stage's opening and body are one field here (see below)
+MIN_SUPPORT = 20  # a feature that departs from its usual value in fewer training rows is left out
 REJECTED_KINDS = ("confusion", "same_sense", "validity", "ambiguous")
 DENSITY_CAP = 30.0  # mentions per 1,000 text units beyond which a brief is not "more" about the city
 
@@ -102,7 +107,8 @@ def mention_features(relevance: Relevance, *, title: str, text: str, lead: str =
     body = sorted(h.start for h in hits if h.field in ("opening", "body"))
     units = max(1, text_units(text or ""))
     n_text = max(1, len(text or ""))
-    by_field = {f: sum(1 for h in hits if h.field == f) for f in FIELDS}
+    by_field = {f: sum(1 for h in hits if (h.field in ("opening", "body") and f == "text") or h.field == f)
+                for f in FIELDS}
     by_kind = {k: sum(1 for h in hits if h.kind == k) for k in kinds}
     rejected = {k: sum(1 for r in relevance.rejected if r.kind == k) for k in REJECTED_KINDS}
     sentences = _spans(_SENTENCE_END, text or "")
@@ -311,14 +317,32 @@ def _prf(pred: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def supported(x: np.ndarray, minimum: int = MIN_SUPPORT) -> np.ndarray:
+    """Which features the training rows can teach: those that depart from their most common
+    value in at least ``minimum`` rows. A feature nearly constant in the corpus gets a huge
+    standardized coefficient from the few rows where it is not, and that coefficient then
+    decides real articles where the feature is common (a mention past the corpus's usual
+    length, a district kind no example names)."""
+    keep = np.zeros(x.shape[1], dtype=bool)
+    for j in range(x.shape[1]):
+        _, counts = np.unique(x[:, j], return_counts=True)
+        keep[j] = len(x) - counts.max() >= minimum
+    return keep
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float,
+         keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(mean, scale, coefficients, intercept); a feature outside ``keep`` gets coefficient 0."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    keep = np.ones(x.shape[1], dtype=bool) if keep is None else keep
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=c, max_iter=5000).fit((x - scaler.mean_) / scale, y)
-    return scaler.mean_, scale, model.coef_[0], float(model.intercept_[0])
+    model = LogisticRegression(C=c, max_iter=5000).fit(((x - scaler.mean_) / scale)[:, keep], y)
+    coef = np.zeros(x.shape[1])
+    coef[keep] = model.coef_[0]
+    return scaler.mean_, scale, coef, float(model.intercept_[0])
 
 
 def _predict(params: tuple[np.ndarray, np.ndarray, np.ndarray, float], x: np.ndarray) -> np.ndarray:
@@ -355,20 +379,22 @@ def train_about(examples: Sequence[Labelled], profile: CityProfile, *, day: date
     groups = np.array([ex.id for ex in shaped])
     n_splits = max(2, min(folds, int(np.bincount(y[np.unique(groups, return_index=True)[1]]).min())))
     has_hit = x[:, feature_names(kinds).index("log_hits")] > 0
+    keep = supported(x)
     best: tuple[float, float, float, np.ndarray] | None = None  # (f1, c, threshold, oof)
     splits = list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(x, y, groups))
     for c in cs:
         oof = np.zeros(len(y))
         for fit_idx, held_idx in splits:
-            oof[held_idx] = _predict(_fit(x[fit_idx], y[fit_idx], c), x[held_idx])
+            oof[held_idx] = _predict(_fit(x[fit_idx], y[fit_idx], c, keep), x[held_idx])
         for t in np.arange(0.05, 0.951, 0.01):
             f1 = _prf((oof >= t) & has_hit, y == 1)["f1"]
             if best is None or f1 > best[0] + 1e-9:
                 best = (f1, c, round(float(t), 2), oof)
     assert best is not None
     _, c, threshold, oof = best
-    mean, scale, coef, intercept = _fit(x, y, c)
+    mean, scale, coef, intercept = _fit(x, y, c, keep)
     scores = {"examples": len(examples), "shapes": len(y), "about_city": int(sum(ex.about_city for ex in examples)),
+              "left_out": [n for n, k in zip(feature_names(kinds), keep, strict=True) if not k],
               "folds": n_splits, "c": c, "threshold": threshold,
               "oof": _prf((oof >= threshold) & has_hit, y == 1), "hand_formula": _prf(hand, y == 1)}
     meta = {"training_hash": _training_hash(examples, profile, day, c), "trained_at": datetime.now(UTC).isoformat(

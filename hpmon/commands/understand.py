@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -109,13 +110,21 @@ def train_models(settings: Settings, *, cross_validation: bool = False, echo=Non
     sensitive = SensitiveDetector.from_config(settings.config_dir, boundary_names(city))
     models = train(seed, corrections, lexicons=lexicons, sensitive=sensitive)
     models.save(settings.models_dir)
-    from pipeline.about import load_labelled, train_about
+    from pipeline.about import MODEL_FILE, load_labelled, train_about
 
-    about, about_scores = train_about(load_labelled(SEED_DIR), city)  # the relevance decision (pipeline/about.py)
-    about.save(settings.models_dir)
-    if echo is not None:
-        echo(f"relevance decision: out-of-fold F1 {about_scores['oof']['f1']:.3f} at threshold "
-             f"{about_scores['threshold']:.2f} (hand formula {about_scores['hand_formula']['f1']:.3f})")
+    try:  # the relevance decision (pipeline/about.py)
+        about, about_scores = train_about(load_labelled(SEED_DIR), city)
+    except ValueError as exc:  # a corpus without about_city labels of both kinds: the formula decides
+        (settings.models_dir / MODEL_FILE).unlink(missing_ok=True)  # never a stale decision from another corpus
+        logging.getLogger(__name__).warning("relevance decision not trained (%s): the hand formula decides", exc)
+        about_scores = {"error": str(exc)}
+        if echo is not None:
+            echo(f"relevance decision not trained ({exc}): the hand formula decides")
+    else:
+        about.save(settings.models_dir)
+        if echo is not None:
+            echo(f"relevance decision: out-of-fold F1 {about_scores['oof']['f1']:.3f} at threshold "
+                 f"{about_scores['threshold']:.2f} (hand formula {about_scores['hand_formula']['f1']:.3f})")
     if cross_validation and echo is not None:
         echo(render_text(cross_validate(seed + corrections, 5, lexicons=lexicons),
                          title="5-fold cross-validation (seed corpus + corrections)"))

@@ -71,6 +71,25 @@ def test_the_learned_decision_tells_a_passing_mention_from_an_article_about_the_
     assert scores["examples"] == len(CORPUS) and 0 < scores["threshold"] < 1
 
 
+def test_a_long_article_naming_the_city_once_near_its_end_stays_a_passing_mention(trained):
+    model, _ = trained
+    passing = _passing(97)
+    middle = " ".join([passing.text.split(". ")[2] + "."] * 8)
+    longer = passing.text.replace("Work is planned", f"{middle} Work is planned")
+    assert len(longer) > 2 * max(len(ex.text) for ex in CORPUS)  # longer than anything it was trained on
+    result = judge(passing.title, longer, model)
+    assert result.decided_by == "model" and not result.relevant
+
+
+def test_features_the_corpus_cannot_teach_are_left_out_of_the_fit(trained):
+    model, scores = trained
+    # the built corpus never names an island or a port, and never has a rejected mention
+    for name in ("kind=island", "kind=port", "rejected=confusion"):
+        assert name in scores["left_out"]
+        assert model.coef[model.names.index(name)] == 0.0
+    assert "first_position" not in scores["left_out"]
+
+
 def test_the_decision_holds_when_the_title_is_the_first_line_of_a_bare_text(trained):
     model, _ = trained
     passing, about = _passing(98), _about(98)
