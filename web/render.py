@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from alerts.i18n import MESSAGES as ALERT_MESSAGES
 from alerts.i18n import country_name, format_risk, language_name, reason_evidence, risk_level, risk_points
 from index.query import Snippet
+from pipeline.sources_status import registry_names
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -65,28 +66,6 @@ def asset_version(name: str) -> str:
     """A short hash of a static file, appended to its URL so browsers cache it for long."""
     path = STATIC_DIR / name
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else "0"
-
-
-_REGISTRY: dict[str, tuple[float, dict[str, str]]] = {}
-
-
-def registry_names(path: Path) -> dict[str, str]:
-    """Source id → the outlet's name from the sources registry (read again when the file changes)."""
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return {}
-    cached = _REGISTRY.get(str(path))
-    if cached and cached[0] == mtime:
-        return cached[1]
-    try:
-        from crawlers.sources import load_sources
-
-        names = {s.id: s.name for s in load_sources(path) if s.name}
-    except Exception:  # a broken registry shows ids' outlets from the index instead
-        names = {}
-    _REGISTRY[str(path)] = (mtime, names)
-    return names
 
 
 def failure_parts(reason: str | None) -> tuple[str, str]:

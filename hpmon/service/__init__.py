@@ -1,7 +1,8 @@
 """``hpmon run``: the long-running service. It owns scheduling, the single-instance lock,
 health checks and shutdown; the work itself runs in child processes. Modules: ``config`` (the
 ``service_*`` settings), ``lock``, ``jobstore`` (the durable job table), ``jobs`` (what runs),
-``scheduler`` (the loop); ``python -m hpmon.service job …`` runs the two internal jobs.
+``scheduler`` (the loop), ``health`` (the installation's health report, which the health job runs and
+``hpmon doctor`` and ``/healthz`` show); ``python -m hpmon.service job …`` runs the two internal jobs.
 
 Why children: a crawl runs the Twisted reactor, which can start once per process, and a
 child that dies (or is killed) cannot take the scheduler with it. Each job is a command:
