@@ -183,6 +183,19 @@ def test_the_installation_loads_its_trained_model_for_analysis(trained, tmp_path
     assert loaded is not None and loaded.threshold == trained[0].threshold
 
 
+def test_the_pipeline_hpmon_builds_decides_with_the_saved_model(trained, tmp_path):
+    from hpmon.app import build_pipeline
+    from hpmon.settings import Settings
+
+    settings = Settings(home=tmp_path / "home")
+    trained[0].save(settings.models_dir)
+    pipeline = build_pipeline(settings, None, [], PROFILE, record_stories=False)
+    passing = _passing(76)
+    out = pipeline.analyze_input({"title": passing.title, "text": passing.text}, "x2")
+    assert out["relevance"]["decided_by"] == "model" and out["relevant"] is False
+    assert build_pipeline(settings, None, [], PROFILE, record_stories=False, content_stages=False).about is None
+
+
 def test_corpus_lines_without_a_label_or_broken_are_left_out_with_a_reason(tmp_path, caplog):
     lines = [json.dumps({"id": "a", "lang": "en", "title": "Hai Phong", "text": "Hai Phong port.",
                          "topics": ["economy"], "sentiment": "neutral", "about_city": True}),
