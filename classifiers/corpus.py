@@ -1,7 +1,7 @@
 """Labelled examples: the seed corpus, analysts' corrections and any file given to ``hpmon eval``.
 
 One reader for every labelled JSONL file. It accepts the seed format (``id, lang, title, text,
-topics, sentiment, sensitive``) and the looser ``hpmon eval`` format (``text``, optional
+topics, sentiment, sensitive``, optionally ``outlet_kind``) and the looser ``hpmon eval`` format (``text``, optional
 ``title``, ``topics`` or ``topic`` as a string or a list, ``sentiment`` as -1/0/1 or a label).
 A bad line is reported with its number and skipped; it never stops the load.
 """
@@ -32,6 +32,9 @@ class Example:
     topics: list[str] = field(default_factory=list)
     sentiment: str | None = None
     sensitive: list[str] = field(default_factory=list)
+    #: the kind of outlet the text imitates (``vn_state``, ``wire``, ...; None when not recorded).
+    #: Training uses it only to keep an outlet's register from standing in for tone.
+    outlet_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def example_from_dict(obj: Any, default_id: str) -> Example:
     topics = _labels(obj.get("topics", obj.get("topic")), "topics")
     sentiment = parse_sentiment(obj.get("sentiment"))
     lang = obj.get("lang", obj.get("language"))
+    outlet = obj.get("outlet_kind")
+    if outlet is not None and not isinstance(outlet, str):
+        raise ValueError("'outlet_kind' must be a string")
     return Example(
         id=str(obj.get("id") or default_id),
         lang=str(lang) if lang else None,
@@ -100,6 +106,7 @@ def example_from_dict(obj: Any, default_id: str) -> Example:
         topics=topics,
         sentiment=sentiment,
         sensitive=_labels(obj.get("sensitive"), "sensitive"),
+        outlet_kind=outlet.strip() or None if outlet else None,
     )
 
 

@@ -11,7 +11,12 @@ Features, the same for both tasks:
 Topics: one logistic regression per label (one-vs-rest, balanced class weights) giving a
 probability per label, with a per-label threshold tuned on out-of-fold probabilities; the best
 label is always returned unless every probability is under a floor (then ``other``).
-Sentiment: one multinomial logistic regression over negative/neutral/positive.
+Tone (sentiment): one-vs-rest scorers per class whose out-of-fold scores feed a multinomial
+calibrator (probabilities of unseen articles), then a three-way decision with neutral handled
+explicitly: a polar label (negative, positive) is chosen only when its probability beats
+neutral's by that label's margin, the margins chosen on out-of-fold predictions of the written
+corpus (macro-F1). Training weighs examples so that within each kind of outlet the tones count
+alike: the register of state media or wires is not learnt as tone.
 
 Models are written with skops (no pickle) and read back with an explicit list of trusted
 types; ``meta.json`` beside them says which version, when, on what and how well.
@@ -78,6 +83,11 @@ class ModelConfig:
     topic_c: float = 10.0
     sentiment_c: float = 30.0
     calibration_c: float = 1.0
+    tone_outlet_balance: bool = True  # weigh tones alike within each outlet kind (register is not tone)
+    tone_balance_cap: float = 3.0  # the most an example's weight is raised or lowered by that balance
+    tone_margins: bool = True  # choose the polar labels' margins over neutral on out-of-fold predictions
+    tone_margin_grid: tuple[float, float, float] = (-0.30, 0.30, 0.05)  # low, high, step
+    tone_margin_metric: str = "accuracy"  # what the margins maximise out-of-fold: accuracy or macro_f1
     threshold_folds: int = 5
     correction_weight: float = 3.0
     min_threshold: float = 0.15
@@ -181,10 +191,14 @@ class Reason:
     label: str
     terms: list[str]
     features: list[tuple[str, float]]
+    decision: str = ""  # for tone: the calibrated probabilities and margins that decided the label
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "label": self.label, "terms": self.terms,
-                "features": [[name, round(weight, 4)] for name, weight in self.features]}
+        out = {"kind": self.kind, "label": self.label, "terms": self.terms,
+               "features": [[name, round(weight, 4)] for name, weight in self.features]}
+        if self.decision:
+            out["decision"] = self.decision
+        return out
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,58 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+NEUTRAL = "neutral"
+
+
+def decide_tone(p: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """The tone chosen for each row of calibrated probabilities ``p`` (n × classes, or one row):
+    the label with the highest ``p - margin``, where neutral's margin is 0 and a polar label's
+    margin is how far its probability must be above neutral's (negative: how far below it may
+    be). With zero margins this is the plain argmax."""
+    adjusted = np.atleast_2d(p) - np.asarray(margins, dtype=np.float64)
+    return np.argmax(adjusted, axis=1)
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    f1s = []
+    for c in range(n_classes):
+        tp = float(np.sum((pred == c) & (y == c)))
+        denom = float(np.sum(pred == c) + np.sum(y == c))
+        f1s.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(f1s))
+
+
+def _tone_metric(y: np.ndarray, pred: np.ndarray, n_classes: int, metric: str) -> float:
+    if metric == "accuracy":
+        return float(np.mean(pred == y))
+    if metric == "macro_f1":
+        return _macro_f1(y, pred, n_classes)
+    raise ValueError(f"unknown tone metric {metric!r} (accuracy or macro_f1)")
+
+
+def choose_tone_margins(p: np.ndarray, y: np.ndarray, labels: Sequence[str],
+                        grid: tuple[float, float, float] = (-0.30, 0.30, 0.05),
+                        metric: str = "accuracy") -> tuple[np.ndarray, float]:
+    """Margins for the polar labels (neutral's stays 0) that give the best ``metric``
+    (``accuracy`` or ``macro_f1``) of ``decide_tone`` on out-of-fold probabilities ``p``
+    against gold label indices ``y``; on a tie the smaller margins win, so without evidence the
+    decision stays the argmax. Returns the margins (in ``labels`` order) and that score."""
+    low, high, step = grid
+    steps = np.round(np.arange(low, high + step / 2, step), 4)
+    polar = [i for i, label in enumerate(labels) if label != NEUTRAL]
+    if NEUTRAL not in labels or not polar:
+        return np.zeros(len(labels)), _tone_metric(y, np.argmax(p, axis=1), len(labels), metric)
+    best = (np.zeros(len(labels)), -1.0, 0.0)
+    for combo in np.array(np.meshgrid(*[steps] * len(polar))).T.reshape(-1, len(polar)):
+        margins = np.zeros(len(labels))
+        margins[polar] = combo
+        f1 = _tone_metric(y, decide_tone(p, margins), len(labels), metric)
+        size = float(np.abs(combo).sum())
+        if f1 > best[1] + 1e-9 or (abs(f1 - best[1]) <= 1e-9 and size < best[2]):
+            best = (margins, f1, size)
+    return best[0], best[1]
+
+
 class TrainedModels:
     """The fitted vectorizers and models plus what is needed to explain them."""
 
@@ -246,6 +312,9 @@ class TrainedModels:
         order = [list(calibrator.classes_).index(c) for c in self.sentiment_labels]
         self._calib_w = calibrator.coef_[order].T
         self._calib_b = calibrator.intercept_[order]
+        # models saved before the explicit neutral decision have no margins: plain argmax
+        self.tone_margins = np.asarray(parts.get("sentiment_margins", np.zeros(len(self.sentiment_labels))),
+                                       dtype=np.float64)
         # One dense weight matrix per task: a document is scored with one sparse product.
         self._topic_w = np.vstack([m.coef_.ravel() if m is not None else np.zeros(self._n_features())
                                    for m in parts["topic_models"]]).T
@@ -302,9 +371,9 @@ class TrainedModels:
         sent_scores = vals @ self._sent_w[idx] + self._sent_b
         sent_p = _softmax(sent_scores @ self._calib_w + self._calib_b)
         topics = self._choose_topics(topic_p)
-        s = int(np.argmax(sent_p))
+        s = int(decide_tone(sent_p, self.tone_margins)[0])
         sentiment = (self.sentiment_labels[s], float(sent_p[s]))
-        reasons = self._reasons(idx, vals, topics, s, topic_hits, tone_hits)
+        reasons = self._reasons(idx, vals, topics, s, topic_hits, tone_hits, sent_p)
         return Prediction(topics, sentiment, reasons, self.version, note,
                           dict(zip(self.topic_labels, (float(v) for v in topic_p), strict=True)))
 
@@ -331,8 +400,16 @@ class TrainedModels:
         names = self.feature_names
         return [(str(names[idx[i]]), float(contrib[i])) for i in top if contrib[i] > 0]
 
+    def tone_decision(self, p: np.ndarray, s: int) -> str:
+        """The calibrated probabilities and margins behind a tone, in words (shown with the label)."""
+        probs = ", ".join(f"{label} {float(v):.2f}" for label, v in zip(self.sentiment_labels, p, strict=True))
+        margins = ", ".join(f"{label} {float(m):+.2f}" for label, m in zip(self.sentiment_labels, self.tone_margins,
+                                                                            strict=True) if label != NEUTRAL)
+        return f"{self.sentiment_labels[s]}: calibrated {probs}; margins over neutral {margins}"
+
     def _reasons(self, idx: np.ndarray, vals: np.ndarray, topics: list[tuple[str, float]], s: int,
-                 topic_hits: dict[str, LexiconHits], tone_hits: dict[str, LexiconHits]) -> list[Reason]:
+                 topic_hits: dict[str, LexiconHits], tone_hits: dict[str, LexiconHits],
+                 sent_p: np.ndarray | None = None) -> list[Reason]:
         reasons = []
         for label, _ in topics:
             if label not in self.topic_labels:
@@ -346,7 +423,8 @@ class TrainedModels:
         if label in ("positive", "negative"):
             terms = [h.surface if not h.negated_by else f"{h.negated_by} … {h.surface}" for h in tone_hits[label].hits]
         reasons.append(Reason("sentiment", label, list(dict.fromkeys(terms)),
-                              self._top_features(idx, vals, self._sent_w[:, s])))
+                              self._top_features(idx, vals, self._sent_w[:, s]),
+                              self.tone_decision(sent_p, s) if sent_p is not None else ""))
         return reasons
 
     # ------------------------------------------------------------------ persistence
@@ -449,6 +527,31 @@ def _best_threshold(p: np.ndarray, y: np.ndarray, lowest: float) -> tuple[float,
     return best
 
 
+def _tone_outlet_weights(examples: Sequence[Example], cap: float) -> np.ndarray:
+    """A weight per example that makes the tones count alike within each outlet kind: an
+    example of a tone its outlet rarely has weighs more (up to ``cap``), of a tone it mostly
+    has less, so that the register of an outlet (state media's upbeat vocabulary, a wire's
+    flat one) is not learnt as tone. Examples without an outlet kind, or without a tone, keep 1."""
+    cells = Counter((ex.outlet_kind, ex.sentiment) for ex in examples if ex.outlet_kind and ex.sentiment)
+    if not cells:
+        return np.ones(len(examples))
+    per_outlet = Counter()
+    per_tone = Counter()
+    for (outlet, tone), n in cells.items():
+        per_outlet[outlet] += n
+        per_tone[tone] += n
+    total = sum(per_tone.values())
+    w = np.ones(len(examples))
+    marked = []
+    for i, ex in enumerate(examples):
+        if ex.outlet_kind and ex.sentiment:
+            share_here = cells[(ex.outlet_kind, ex.sentiment)] / per_outlet[ex.outlet_kind]
+            w[i] = float(np.clip((per_tone[ex.sentiment] / total) / share_here, 1.0 / cap, cap))
+            marked.append(i)
+    w[marked] /= w[marked].mean()  # the balance moves weight between examples, it adds none
+    return w
+
+
 def _training_hash(examples: Iterable[Example], config: ModelConfig) -> str:
     h = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode())
     for ex in examples:
@@ -472,6 +575,36 @@ def _fit_context(examples: Sequence[Example], oof_topics: np.ndarray, topic_labe
     except ValueError as exc:
         return None, {"skipped": str(exc)}
     return model.pack(), scores
+
+
+def _fit_tone_margins(scores: np.ndarray, y: np.ndarray, w: np.ndarray, classes: list[str], config: ModelConfig,
+                      folds: StratifiedKFold) -> tuple[np.ndarray, dict]:
+    """The polar labels' margins over neutral, chosen on probabilities that are out-of-fold twice
+    over: the scorers' out-of-fold scores, calibrated by a calibrator that did not see the row."""
+    idx = np.array([classes.index(c) for c in y])
+    p = np.zeros((len(y), len(classes)))
+    for fit_idx, held_idx in folds.split(np.zeros(len(y)), y):
+        cal = LogisticRegression(C=config.calibration_c, max_iter=1000)
+        cal.fit(scores[fit_idx], y[fit_idx], sample_weight=w[fit_idx])
+        order = [list(cal.classes_).index(c) for c in classes]
+        p[held_idx] = cal.predict_proba(scores[held_idx])[:, order]
+    plain = decide_tone(p, np.zeros(len(classes)))
+    if config.tone_margins:
+        margins, _ = choose_tone_margins(p, idx, classes, config.tone_margin_grid, config.tone_margin_metric)
+    else:
+        margins = np.zeros(len(classes))
+    chosen = decide_tone(p, margins)
+    confusion = {g: {c: int(np.sum((idx == i) & (chosen == j))) for j, c in enumerate(classes)}
+                 for i, g in enumerate(classes)}
+    return margins, {
+        "margins": {c: round(float(m), 2) for c, m in zip(classes, margins, strict=True) if c != NEUTRAL},
+        "oof_macro_f1_argmax": round(_macro_f1(idx, plain, len(classes)), 4),
+        "oof_accuracy_argmax": round(float(np.mean(plain == idx)), 4),
+        "metric": config.tone_margin_metric if config.tone_margins else None,
+        "oof_macro_f1": round(_macro_f1(idx, chosen, len(classes)), 4),
+        "oof_accuracy": round(float(np.mean(chosen == idx)), 4),
+        "oof_confusion": confusion,
+    }
 
 
 def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, lexicons: Lexicons,
@@ -499,6 +632,8 @@ def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, l
     y_sent = np.array([ex.sentiment or "" for ex in data])
     if len(set(y_sent[sent_rows])) < 2:
         raise ValueError("sentiment needs examples of at least two classes")
+    sent_weights = weights * (_tone_outlet_weights(data, config.tone_balance_cap) if config.tone_outlet_balance
+                              else 1.0)
 
     # Out-of-fold probabilities: thresholds for topics, honest-ish scores for meta.json.
     strata = np.array([f"{ex.lang}:{ex.sentiment}" for ex in data])
@@ -512,8 +647,8 @@ def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, l
         t_idx = fit_idx[topic_rows[fit_idx]]
         oof_topics[held_idx] = _proba(_fit_topic_models(x[t_idx], y_topics[t_idx], weights[t_idx], config), x[held_idx])
         s_idx = fit_idx[sent_rows[fit_idx]]
-        oof_scores[held_idx] = _decision(_fit_sentiment(x[s_idx], y_sent[s_idx], weights[s_idx], config, classes),
-                                         x[held_idx])
+        oof_scores[held_idx] = _decision(_fit_sentiment(x[s_idx], y_sent[s_idx], sent_weights[s_idx], config,
+                                                        classes), x[held_idx])
     thresholds, cv_f1 = [], {}
     for j, label in enumerate(topic_labels):
         t, f1 = _best_threshold(oof_topics[topic_rows, j], y_topics[topic_rows, j], config.min_threshold)
@@ -524,15 +659,17 @@ def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, l
     calibrator = LogisticRegression(C=config.calibration_c, max_iter=1000)
     calibrator.fit(oof_scores[sent_rows], y_sent[sent_rows], sample_weight=weights[sent_rows])
     sent_acc = float(np.mean(np.asarray(classes)[np.argmax(oof_scores[sent_rows], axis=1)] == y_sent[sent_rows]))
+    margins, tone_scores = _fit_tone_margins(oof_scores[sent_rows], y_sent[sent_rows], weights[sent_rows], classes,
+                                             config, folds)
 
     topic_models = _fit_topic_models(x[topic_rows], y_topics[topic_rows], weights[topic_rows], config)
-    sentiment = _fit_sentiment(x[sent_rows], y_sent[sent_rows], weights[sent_rows], config, classes)
+    sentiment = _fit_sentiment(x[sent_rows], y_sent[sent_rows], sent_weights[sent_rows], config, classes)
     parts = {
         "char": _pack_vectorizer(char_vec), "word": _pack_vectorizer(word_vec),
         "lexicon_weight": float(config.lexicon_weight),
         "topic_labels": topic_labels, "topic_models": topic_models, "thresholds": np.array(thresholds),
         "floor": float(config.floor), "max_topics": int(config.max_topics), "sentiment_labels": classes,
-        "sentiment_models": sentiment, "sentiment_calibrator": calibrator,
+        "sentiment_models": sentiment, "sentiment_calibrator": calibrator, "sentiment_margins": margins,
     }
     context_scores: dict = {"skipped": "no sensitive detector given"}
     if sensitive is not None:  # the corpus's own examples only: corrections carry no sensitive labels
@@ -553,7 +690,8 @@ def train(examples: Sequence[Example], corrections: Sequence[Example] = (), *, l
         "config": asdict(config),
         "cv": {"folds": config.threshold_folds, "note": "out-of-fold, vectorizers fitted on all data",
                "topic_f1": cv_f1, "topic_macro_f1": round(float(np.mean(list(cv_f1.values()))), 4),
-               "sentiment_accuracy": round(sent_acc, 4), "sensitive_context": context_scores},
+               "sentiment_accuracy": round(sent_acc, 4), "tone_decision": tone_scores,
+               "sensitive_context": context_scores},
     }
     models = TrainedModels(parts, lexicons, meta)
     log.info("trained %s on %d examples in %.1fs", meta["version"], len(data), meta["training_seconds"])
