@@ -43,10 +43,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from hpbase.clock import iso, utcnow
 from hpbase.schema import VERSIONS_TABLE, Schema, migrate, stored_version
 from index.db import connect, immediate_transaction
 
@@ -156,10 +157,6 @@ DeliveryState = Literal["pending", "sending", "sent", "failed", "expired"]
 STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "expired")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _proc_stat(pid: int) -> tuple[str, str] | None:
     """(state, start time in clock ticks) of a process from /proc (Linux), or None."""
     try:
@@ -200,7 +197,8 @@ def claimer_gone(identity: str | None) -> bool:
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+    """The alert log's stamps: UTC to the microsecond (they order rows written in one second)."""
+    return iso(dt, timespec="microseconds")  # type: ignore[return-value]
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from alerts.channels import EmailChannel, WebhookChannel
-from alerts.delivery import AlertLog, Deliverer, DeliveryReport, DeliverySpec, RetryPolicy, utcnow
+from alerts.delivery import AlertLog, Deliverer, DeliveryReport, DeliverySpec, RetryPolicy
 from alerts.i18n import load_label_names
 from alerts.mail import SmtpConfig
 from alerts.render import Renderer
 from alerts.rules import Rule, load_rules, read_risk_thresholds
+from hpbase.clock import utcnow
 from index.article import Article
 from index.backend import Backend
 from index.highlight import find_spans, make_snippet
