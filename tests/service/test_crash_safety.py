@@ -53,6 +53,19 @@ def alerting_home(service_home, tmp_path):
         "admins": ["quantri@example.test"], "sotttt_oncall": ["trucban.tttt@example.test"],
         "songoaivu_oncall": ["trucban.ngoaivu@example.test"], "sotttt": ["lanhdao.tttt@example.test"],
         "songoaivu": ["lanhdao.ngoaivu@example.test"]})
+    # Both profiles sent a digest three days ago, so whatever the hour the day before yesterday's
+    # is due now (a profile with no digest yet starts with yesterday's, after its send time only:
+    # before 07:00 city time the run would have none to send).
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from alerts.digest.log import DigestLog
+
+    log = DigestLog(service_home.home / "hpmon.sqlite")
+    three_days_ago = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() - timedelta(days=3)
+    for profile in ("sotttt", "songoaivu"):
+        log.record(profile, three_days_ago, f"<digest.{profile}.seeded@example.test>", [])
+    log.close()
     return service_home
 
 
