@@ -784,10 +784,11 @@ def _register_commands() -> None:
     from hpmon.commands.facts import facts
     from hpmon.commands.serve import serve, users
     from hpmon.commands.service import COMMANDS as SERVICE_COMMANDS
+    from hpmon.commands.translate import translate
     from hpmon.commands.understand import evaluate_command, label, stories, train
 
     for command in (label, stories, train, evaluate_command, cases, evidence, recheck, library, facts, alerts, digest,
-                    serve, users, *SERVICE_COMMANDS):
+                    serve, users, translate, *SERVICE_COMMANDS):
         main.add_command(command)
 
 

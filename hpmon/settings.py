@@ -129,6 +129,22 @@ class Settings(BaseSettings):
         "`0` = one per CPU the process may use; `1` = no pool, every page is processed in the crawling process "
         "(for tests and debugging). Each worker loads the models once; one writer in the crawl indexes in "
         "arrival order (docs/throughput.md)."))
+    # -- machine translation of foreign coverage (docs/translation.md) ---------------------
+    translation_engine: Literal["auto", "argos", "libretranslate", "off"] = Field("auto", description=(
+        "Engine that translates the title and lead of kept foreign articles: `argos` (the CTranslate2 models "
+        "installed with `hpmon translate install` in `home/translation/`), `libretranslate` (the server at "
+        "`libretranslate_url`), `auto` (the installed models if any, else the server if one is set) or `off`."))
+    translation_targets: list[str] = Field(["vi"], json_schema_extra=_doc('`["vi"]`'), description=(
+        'Languages articles are translated into (JSON list, e.g. `["vi", "en"]`); an article already written '
+        "in one of them is not translated into it."))
+    libretranslate_url: str | None = Field(None, description=(
+        "URL of a LibreTranslate server (e.g. `http://127.0.0.1:5000`), for `translation_engine` "
+        "`libretranslate` or `auto`."))
+    libretranslate_api_key: str | None = Field(None, json_schema_extra=_doc(secret=True), description=(
+        "API key of the LibreTranslate server, when it asks for one (a secret)."))
+    libretranslate_timeout: float = Field(10.0, gt=0, description=(
+        "Seconds before a LibreTranslate request is abandoned; the article is indexed without translation "
+        "and the server is left alone for 5 minutes."))
     # -- outgoing mail and webhooks (alerts, digests) --------------------------------------
     smtp_host: str | None = Field(None, description="SMTP server for alerts and digests (nothing is sent when unset).")
     smtp_port: int = Field(587, description="SMTP port.")
@@ -238,7 +254,6 @@ class Settings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.home / "logs"
-
 
 # -- loading, with problems that name their key and source ------------------------------------
 

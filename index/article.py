@@ -63,6 +63,9 @@ class Article:
     warc_file: str | None = None
     warc_offset: int | None = None
     reasons: dict[str, Any] = field(default_factory=dict)
+    # machine translations of title and lead by language: {"vi": {"title", "lead", "engine", "model"}}
+    # (pipeline/translate.py); always shown as machine translation
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def date(self) -> datetime | None:

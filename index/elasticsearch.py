@@ -89,6 +89,11 @@ def mappings() -> dict[str, Any]:
     props["warc_file"] = {"type": "keyword", "index": False}
     props["warc_offset"] = {"type": "long", "index": False}
     props["reasons"] = {"type": "object", "enabled": False}
+    # machine translations of title and lead (pipeline/translate.py): analysed like the originals for
+    # the office's two reading languages; any other language is kept in _source only
+    translation = {"properties": {"title": _analysed(), "lead": _analysed(), "engine": keyword,
+                                  "model": {"type": "keyword", "index": False}}}
+    props["translations"] = {"type": "object", "properties": {"vi": translation, "en": translation}}
     return {"dynamic": False, "properties": props}
 
 

@@ -1,7 +1,8 @@
 """The pipeline: the one place that chains the stages, top to bottom.
 
     page bytes ─► decode ─► extract ─► language ─► relevance ─► duplicates and story
-               ─► classify (topics, sentiment) ─► flag (sensitive themes, facts, risk) ─► index
+               ─► classify (topics, sentiment) ─► flag (sensitive themes, facts, risk)
+               ─► translate (title and lead of a kept foreign article) ─► index
 
 A stage either passes its result on or returns ``Dropped`` with a reason; nothing is
 dropped silently. ``analyze_*`` runs the stages without writing anything (``hpmon
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from classifiers.models import Prediction, TrainedModels
     from classifiers.risk import Risk, RiskScorer
     from classifiers.sensitive import SensitiveDetector, SensitiveResult
+    from pipeline.translate import TranslationStage
 
 
 @dataclass
@@ -156,6 +158,7 @@ class Pipeline:
                  min_text_chars: int = 80, models: TrainedModels | None = None,
                  sensitive: SensitiveDetector | None = None, facts: FactChecker | None = None,
                  risk: RiskScorer | None = None, stories: StoryStore | None = None,
+                 translation: TranslationStage | None = None,
                  on_indexed: list[Callable[[Article, Analysis], None]] | None = None,
                  about: Decider | None = None) -> None:
         self.city = city
@@ -171,6 +174,7 @@ class Pipeline:
         self.risk = risk
         self.stories = stories
         self.on_indexed = on_indexed or []
+        self.translation = translation  # title and lead of kept foreign articles (pipeline/translate.py)
         self.tz = ZoneInfo(city.timezone)
 
     # -- inputs ----------------------------------------------------------------------------
@@ -277,6 +281,7 @@ class Pipeline:
             analysis.dropped = Dropped("relevance", "not_relevant", why, score=round(analysis.relevance.score, 4))
             return analysis
         analysis.article = article
+        self._stage_translate(article)
         return analysis
 
     def analyze_context(self, analysis: Analysis) -> Analysis:
@@ -311,6 +316,12 @@ class Pipeline:
         if party is None:
             return None, f"watch theme {', '.join(flagged)} flagged, but the country is not a party"
         return "watch", f"watch theme {', '.join(flagged)}; {party}"
+
+    def _stage_translate(self, article: Article) -> None:
+        """Title and lead of a kept article in each target language it is not written in
+        (``Article.translations``); a failure is recorded in its reasons and never drops it."""
+        if self.translation is not None:
+            self.translation.apply(article)
 
     def _stage_duplicates(self, article: Article, analysis: Analysis, *, record: bool) -> None:
         """Exact copies point at their original; every article joins a story (its own when new)."""
