@@ -9,7 +9,6 @@ import io
 import socket
 import time
 
-import pytest
 import yaml
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -17,6 +16,7 @@ from warcio.warcwriter import WARCWriter
 from hpmon.exitcodes import EXIT_FAILED, EXIT_NO_NETWORK
 from index.sqlite import SqliteBackend
 from tests.conftest import REPO, make_hpmon
+from tests.diskspace import fill, small_tmpfs
 from tests.fixtures.fixture_sources import load_manifest
 
 SITE = REPO / "tests" / "fixtures" / "site"
@@ -118,20 +118,8 @@ def test_ingest_skips_an_html_file_larger_than_the_page_limit_without_reading_it
 
 
 def test_a_full_disk_is_one_line_not_a_traceback(tmp_path):
-    import subprocess
-
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
-        with (disk / "filler").open("wb", buffering=0) as fh:
-            try:
-                while True:
-                    fh.write(b"\0" * 4096)
-            except OSError:
-                pass
+    with small_tmpfs(tmp_path / "disk", "256k") as disk:
+        fill(disk)
         home = disk / "home"
         hpmon = make_hpmon(home)
         page = SITE / KEPT[0].lstrip("/")
@@ -140,5 +128,3 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path):
         assert "Traceback" not in result.stderr
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines[-1].startswith("Error: disk full at "), result.stderr
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)

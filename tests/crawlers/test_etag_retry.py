@@ -7,9 +7,7 @@ A real crawl (``hpmon crawl`` in a subprocess) of the local test site, with the 
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,36 +17,22 @@ import yaml
 from crawlers.state import MAX_ATTEMPTS, CrawlState, own_failure_delay
 from index.sqlite import SqliteBackend
 from tests.conftest import make_hpmon
+from tests.diskspace import fill, small_tmpfs
 from tests.fixtures.fixture_sources import load_manifest
 
 pytestmark = pytest.mark.slow
 
 
 def _fill(disk: Path, slack: int = 40 * 1024) -> None:
-    """Write a filler file until the filesystem refuses (ENOSPC), then give back ``slack`` bytes:
-    room for SQLite to open the index (its -shm and -wal files), not to write an article."""
-    fh = (disk / "filler").open("wb", buffering=0)
-    try:
-        while True:
-            fh.write(b"\0" * 512)
-    except OSError:
-        pass
-    finally:
-        fh.close()
-    os.truncate(disk / "filler", (disk / "filler").stat().st_size - slack)
+    """Fill the filesystem, then give back ``slack`` bytes: room for SQLite to open the index
+    (its -shm and -wal files), not to write an article."""
+    fill(disk, leave=slack, chunk=512)
 
 
 @pytest.fixture
 def full_disk(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "1m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def _feed_source(base_url: str, path: Path) -> Path:

@@ -5,13 +5,13 @@ records written after it (once there is room) stay readable; a file that ends in
 from __future__ import annotations
 
 import os
-import subprocess
 from datetime import UTC, datetime
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawlers.warc import WarcArchive, complete_warc_length, repair
+from tests.diskspace import fill, small_tmpfs
 
 WHEN = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
@@ -37,34 +37,15 @@ def _body_at(path, offset: int) -> bytes:
 
 @pytest.fixture
 def small_disk(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "256k") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def _fill_leaving(disk, room: int):
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 4096)
-        except OSError:
-            pass
-    os.truncate(filler, max(0, filler.stat().st_size - room))
-    return filler
 
 
 def test_a_write_that_fills_the_disk_part_way_is_cut_back_and_later_records_stay_readable(small_disk):
     archive = WarcArchive(small_disk / "warc")
     _write(archive, 1)
     size_before = archive.path.stat().st_size
-    filler = _fill_leaving(small_disk, 30_000)
+    filler = fill(small_disk, leave=30_000)
     with pytest.raises(OSError):  # 100 kB of incompressible body cannot fit in the 30 kB left
         _write(archive, 2, os.urandom(100_000))
     assert archive.path.stat().st_size == size_before  # nothing of the failed record stays

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +18,7 @@ from hpmon.settings import Settings
 from index.article import Article
 from index.sqlite import SqliteBackend
 from tests.conftest import make_hpmon
+from tests.diskspace import small_tmpfs
 
 
 @pytest.fixture
@@ -84,15 +84,8 @@ def test_the_command_exits_1_with_one_line_and_no_traceback(settings, tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    disk = tmp_path / "small"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small", "512k") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_a_backup_that_fills_its_disk_is_removed_not_left_half_written(settings, small_disk):

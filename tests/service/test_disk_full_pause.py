@@ -5,7 +5,6 @@ resumes when space is freed. The data directory is a real small tmpfs, filled to
 
 from __future__ import annotations
 
-import errno
 import subprocess
 import sys
 from datetime import timedelta
@@ -19,30 +18,13 @@ from hpmon.service.jobs import JobSpec
 from hpmon.service.jobstore import JobStore
 from hpmon.service.scheduler import Child, Service
 from hpmon.settings import Settings
+from tests.diskspace import fill, small_tmpfs
 
 
 @pytest.fixture
 def small_home(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "64m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def _fill(disk: Path) -> Path:
-    ballast = disk / "ballast"
-    with ballast.open("wb", buffering=0) as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 65536)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-    return ballast
 
 
 # a stand-in for `hpmon crawl --json` on a full disk: the summary row it prints, the line it logs
@@ -70,7 +52,7 @@ def test_a_job_that_hits_a_full_disk_pauses_writing_until_space_is_freed(small_h
     store.register(job.id, job.kind, job.interval, utcnow() - timedelta(minutes=1))
     try:
         assert service._disk_ok()
-        ballast = _fill(small_home)
+        ballast = fill(small_home, name="ballast", chunk=65536)
         service._record_exit(store, _finished_child(service, job, CRAWL_ON_FULL_DISK, tmp_path), 0)
         assert "disk full" in caplog.text and "crawl:fx-vi" in caplog.text and "paused" in caplog.text
         assert not service._disk_ok()
