@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from index.article import FACET_FIELDS, Article
 from index.backend import Backend
 from index.query import SearchQuery
+from pipeline.translate import MODELS_FOLDER, base_language, selected_engine, shown_translation
 from records.labels import SENTIMENTS, CorrectionError, apply_correction
 from web.evidence import EvidenceError, read_warc_record
 from web.guard import page
@@ -65,6 +66,25 @@ def _text_spans(article: Article) -> list[tuple[int, int]]:
     return merged
 
 
+def _translation(request: Request, article: Article) -> dict:
+    """What the article page says about translation: the machine translation to show beside the
+    original, or (for a foreign article without one) that no engine is configured, or that it failed."""
+    reader = request.state.lang
+    said = {"translation": None, "translation_lang": None, "translation_notice": False, "translation_failed": False}
+    shown = shown_translation(article, [reader, "vi"])
+    if shown is not None:
+        return {**said, "translation_lang": shown[0], "translation": shown[1]}
+    written = base_language(article.language)
+    if written is None or written in (reader, "vi"):
+        return said
+    settings = request.app.state.ctx.settings
+    engine, _ = selected_engine(getattr(settings, "translation_engine", "auto"), settings.home / MODELS_FOLDER,
+                                getattr(settings, "libretranslate_url", None))
+    if engine is None:
+        return {**said, "translation_notice": True}
+    return {**said, "translation_failed": bool((article.reasons or {}).get("translation"))}
+
+
 def _get(request: Request, article_id: str) -> Article:
     if len(article_id) > 100:
         raise HTTPException(404)
@@ -92,6 +112,7 @@ def _article_page(request: Request, article: Article, *, status_code: int = 200,
         story_incomplete=story_incomplete, evidence=evidence, evidence_error=evidence_error, safe_url=safe_url,
         text_spans=_text_spans(article), history=ctx.labels.history(article.id), topics=list(ctx.taxonomy.topics),
         sentiments=SENTIMENTS, error_key=error_key, saved=saved, article_cases=article_cases,
+        **_translation(request, article),
     )
 
 
