@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.delivery import SCHEMA, AlertLog, DeliverySpec
-from hpbase.schema import SchemaTooNew, stored_version
+from hpbase.schema import SchemaTooNew
+from tests.schema_shapes import schema_version, table_shapes
 
 # the DDL of alert_deliveries as earlier alert logs wrote it (the other tables never changed)
 OTHER_TABLES = """
@@ -55,24 +56,6 @@ LEGACY = {
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
-def _shape(path) -> dict[str, object]:
-    """Every table's and index's columns (name, type, not null, default, key), order aside."""
-    with sqlite3.connect(path) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                                            "AND name != 'hpmon_schema'")]
-        shape = {n: sorted(tuple(r[1:]) for r in conn.execute(f"PRAGMA table_info({n})")) or "index" for n in names}
-    conn.close()
-    return shape
-
-
-def _version(path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return stored_version(conn, SCHEMA.store)
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("legacy", sorted(LEGACY))
 def test_an_alert_log_from_before_versions_is_upgraded_with_its_rows_kept(tmp_path, legacy):
     path = tmp_path / "app.sqlite"
@@ -85,10 +68,10 @@ def test_an_alert_log_from_before_versions_is_upgraded_with_its_rows_kept(tmp_pa
                      "VALUES (1, 1, 'email', 'a@b.test', 'l', 'vi', 'k1', 'pending', ?, ?)",
                      (NOW.isoformat(), NOW.isoformat()))
     conn.close()
-    assert _version(path) == 0
+    assert schema_version(path, SCHEMA.store) == 0
 
     log = AlertLog(path, clock=lambda: NOW)
-    assert _version(path) == SCHEMA.version == 4
+    assert schema_version(path, SCHEMA.store) == SCHEMA.version == 4
     [delivery] = log.due(NOW + timedelta(seconds=1), timedelta(minutes=10))  # the old row, read whole
     assert (delivery.id, delivery.target, delivery.claimed_by) == (1, "a@b.test", None)
     assert log.claim(delivery, NOW, timedelta(minutes=10))  # the columns of later steps are there
@@ -100,9 +83,9 @@ def test_an_alert_log_from_before_versions_is_upgraded_with_its_rows_kept(tmp_pa
 
     fresh = tmp_path / "fresh.sqlite"
     AlertLog(fresh).close()
-    assert _shape(path) == _shape(fresh), "an upgraded file has exactly the tables of a new one"
+    assert table_shapes(path) == table_shapes(fresh), "an upgraded file has exactly the tables of a new one"
     AlertLog(path).close()  # opening again changes nothing
-    assert _version(path) == 4
+    assert schema_version(path, SCHEMA.store) == 4
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM alert_deliveries").fetchone()[0] == 2
     conn.close()
@@ -124,5 +107,5 @@ def test_a_shared_file_without_alert_tables_gets_every_step(tmp_path):
         conn.execute("CREATE TABLE other_store (x)")
     conn.close()
     AlertLog(path).close()
-    assert _version(path) == 4
-    assert "claimed_by" in {c[0] for c in _shape(path)["alert_deliveries"]}
+    assert schema_version(path, SCHEMA.store) == 4
+    assert "claimed_by" in {c[0] for c in table_shapes(path)["alert_deliveries"]}

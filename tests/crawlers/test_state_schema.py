@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from crawlers.state import SCHEMA, CrawlState
-from hpbase.schema import SchemaTooNew, stored_version
+from hpbase.schema import SchemaTooNew
+from tests.schema_shapes import schema_version, table_shapes
 
 # the crawl state's tables as earlier crawlers wrote them (only `seen` changed)
 OTHER_TABLES = """
@@ -38,24 +39,6 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 STAMP = "2026-11-20T03:00:00Z"  # the crawl state's form of NOW, as every earlier crawler wrote it
 
 
-def _shape(path) -> dict[str, object]:
-    """Every table's and index's columns (name, type, not null, default, key), order aside."""
-    with sqlite3.connect(path) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                                            "AND name != 'hpmon_schema'")]
-        shape = {n: sorted(tuple(r[1:]) for r in conn.execute(f"PRAGMA table_info({n})")) or "index" for n in names}
-    conn.close()
-    return shape
-
-
-def _version(path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return stored_version(conn, SCHEMA.store)
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("legacy", sorted(LEGACY))
 def test_a_crawl_state_from_before_versions_is_upgraded_with_its_rows_kept(tmp_path, legacy):
     path = tmp_path / "state.sqlite"
@@ -70,10 +53,10 @@ def test_a_crawl_state_from_before_versions_is_upgraded_with_its_rows_kept(tmp_p
         conn.execute("INSERT INTO runs(id, started, finished, summary) VALUES (7, ?, ?, '{\"sources\": []}')",
                      (STAMP, STAMP))
     conn.close()
-    assert _version(path) == 0
+    assert schema_version(path, SCHEMA.store) == 0
 
     state = CrawlState(path, clock=lambda: NOW)
-    assert _version(path) == SCHEMA.version == 2
+    assert schema_version(path, SCHEMA.store) == SCHEMA.version == 2
     assert not state.should_fetch("https://a.test/1")  # the old rows, read as before
     assert state.should_fetch("https://a.test/2")
     assert state.health()["src"]["error_streak"] == 2
@@ -84,9 +67,9 @@ def test_a_crawl_state_from_before_versions_is_upgraded_with_its_rows_kept(tmp_p
 
     fresh = tmp_path / "fresh.sqlite"
     CrawlState(fresh).close()
-    assert _shape(path) == _shape(fresh), "an upgraded file has exactly the tables of a new one"
+    assert table_shapes(path) == table_shapes(fresh), "an upgraded file has exactly the tables of a new one"
     CrawlState(path).close()  # opening again changes nothing
-    assert _version(path) == 2
+    assert schema_version(path, SCHEMA.store) == 2
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM seen").fetchone()[0] == 2
     conn.close()

@@ -10,7 +10,8 @@ import sqlite3
 
 import pytest
 
-from hpbase.schema import SchemaTooNew, stored_version
+from hpbase.schema import SchemaTooNew
+from tests.schema_shapes import schema_version, table_shapes
 from web.auth import SCHEMA, UserStore, hash_token
 
 from .conftest import cheap_hasher
@@ -40,24 +41,6 @@ TOKEN = "an-old-session-token"
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")  # the form every user store wrote
 
 
-def _shape(path) -> dict[str, object]:
-    """Every table's and index's columns (name, type, not null, default, key), order aside."""
-    with sqlite3.connect(path) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                                            "AND name != 'hpmon_schema'")]
-        shape = {n: sorted(tuple(r[1:]) for r in conn.execute(f"PRAGMA table_info({n})")) or "index" for n in names}
-    conn.close()
-    return shape
-
-
-def _version(path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return stored_version(conn, SCHEMA.store)
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("legacy", sorted(LEGACY))
 def test_a_user_store_from_before_versions_is_upgraded_with_its_users_and_sessions_kept(tmp_path, legacy):
     path = tmp_path / "app.sqlite"
@@ -69,10 +52,10 @@ def test_a_user_store_from_before_versions_is_upgraded_with_its_users_and_sessio
                      "'9999-01-01T00:00:00.000000Z')", (hash_token(TOKEN),))
         conn.execute("CREATE TABLE other_store (x)")  # app.sqlite is shared with other stores
     conn.close()
-    assert _version(path) == 0
+    assert schema_version(path, SCHEMA.store) == 0
 
     store = UserStore(path, hasher=cheap_hasher())
-    assert _version(path) == SCHEMA.version == 2
+    assert schema_version(path, SCHEMA.store) == SCHEMA.version == 2
     assert store.session_user(TOKEN).username == "lan"  # the old session still logs in
     assert store.authenticate("lan", PASSWORD, "10.0.0.1").role == "analyst"
     assert store.login("lan", "wrong password!", "10.0.0.1").user is None  # step 2's counters are there
@@ -83,9 +66,9 @@ def test_a_user_store_from_before_versions_is_upgraded_with_its_users_and_sessio
     with sqlite3.connect(fresh) as conn:
         conn.execute("CREATE TABLE other_store (x)")
     conn.close()
-    assert _shape(path) == _shape(fresh), "an upgraded file has exactly the tables of a new one"
+    assert table_shapes(path) == table_shapes(fresh), "an upgraded file has exactly the tables of a new one"
     UserStore(path, hasher=cheap_hasher()).close()  # opening again changes nothing
-    assert _version(path) == 2
+    assert schema_version(path, SCHEMA.store) == 2
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM web_users").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM web_login_throttle").fetchone()[0] > 0
