@@ -371,3 +371,12 @@ def test_markup_survives_conversion_of_a_whole_page(encoding):
     assert '<script>var u = "https://example.org/a?b=1&c=2"; if (a < b) { go(); }</script>' in out
     assert 'href="https://baohaiphong.vn/tin-tuc.html?id=42&amp;p=1"' in out
     assert nfc(SENTENCES[5]) in out
+
+
+def test_scored_words_are_the_runs_holding_a_non_ascii_character():
+    from pipeline.legacy_vietnamese import _non_ascii_words
+
+    text = "Th\u00e0nh ph\u00e8 H\u00b6i Ph\u00dfng port 2026 \u00a9x, abc\u00a0d\u00e9f plain"
+    assert _non_ascii_words(text) == {"Th\u00e0nh": 1, "ph\u00e8": 1, "H\u00b6i": 1, "Ph\u00dfng": 1,
+                                      "\u00a9x": 1, "abc\u00a0d\u00e9f": 1}
+    assert _non_ascii_words("a" * 50_000 + " b") == {}  # a long ASCII run: one pass, no word
