@@ -126,3 +126,27 @@ def test_foreign_dates_reuse_the_locale_found_first():
     bare = body.replace(b" -0300", b"")
     first = read_feed(bare, url="u", timezone="America/Sao_Paulo").entries[0].hints.published
     assert first == datetime(2018, 9, 24, 22, 42, 0, tzinfo=UTC)
+
+
+def test_a_feed_of_unreadable_dates_gives_up_on_them_after_a_few(monkeypatch):
+    import dateparser.date
+
+    calls = []
+    real = dateparser.date.DateDataParser
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("languages"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dateparser.date, "DateDataParser", counting)
+    items = "".join(f"<item><title>t{i}</title><link>https://x.test/{i}</link>"
+                    f"<pubDate>qwx {i} zzv</pubDate></item>" for i in range(20))
+    body = f'<rss version="2.0"><channel><title>junk</title>{items}</channel></rss>'.encode()
+    reading = read_feed(body, url="u")
+    assert len(reading.entries) == 20 and all(e.hints.published is None for e in reading.entries)
+    assert len(calls) == 3  # every locale tried for three dates, then the feed's dates are taken as unreadable
+    # a readable date among the first ones keeps the reader going
+    calls.clear()
+    mixed = body.replace(b"qwx 1 zzv", b"Seg, 24 Set 2018 19:42:01 -0300")
+    dates = [e.hints.published for e in read_feed(mixed, url="u").entries]
+    assert dates[1] == datetime(2018, 9, 24, 22, 42, 1, tzinfo=UTC)
