@@ -113,6 +113,28 @@ def load_about_model(settings: Settings, city: CityProfile):
     return load_about(settings.models_dir, city.id)
 
 
+def engine_choice(settings: Settings):
+    """The machine-translation engine of the settings (``pipeline.translate.EngineChoice``: the
+    translator, or None with the reason)."""
+    from pipeline.translate import MODELS_FOLDER, choose_engine
+
+    return choose_engine(settings.translation_engine, settings.home / MODELS_FOLDER,
+                         libretranslate_url=settings.libretranslate_url, api_key=settings.libretranslate_api_key,
+                         timeout=settings.libretranslate_timeout)
+
+
+def translation_stage(settings: Settings):
+    """The pipeline's translation stage, or None (logged once, with the reason) when no engine
+    is configured (docs/translation.md)."""
+    from pipeline.translate import TranslationStage
+
+    choice = engine_choice(settings)
+    if choice.translator is None:
+        logging.getLogger(__name__).info("foreign articles are indexed without translation: %s", choice.reason)
+        return None
+    return TranslationStage(choice.translator, targets=list(settings.translation_targets))
+
+
 def build_pipeline(settings: Settings, backend: Backend | None, sources: list[Source],
                    city: CityProfile | None = None, *, record_stories: bool = True,
                    content_stages: bool = True) -> Pipeline:
@@ -140,6 +162,7 @@ def build_pipeline(settings: Settings, backend: Backend | None, sources: list[So
         on_indexed=[rebuttal_queue_hook(settings, city.timezone), alert_evaluation_hook(settings)]
         if record_stories else [],
         about=load_about_model(settings, city) if content_stages else None,
+        translation=translation_stage(settings) if content_stages else None,
     )
 
 

@@ -1,5 +1,5 @@
-"""CLI of machine translation: ``hpmon translate install|status|remove|text`` (docs/translation.md),
-and the translation stage of the crawl's pipeline built from the settings."""
+"""CLI of machine translation: ``hpmon translate install|status|remove|text`` (docs/translation.md).
+The engine and the pipeline's stage are built from the settings in ``hpmon.app``."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from hpmon.app import engine_choice
 from hpmon.settings import Settings
 from hpmon.term import console, err
 from pipeline.translate import (
     MODELS_FOLDER,
     PIVOT,
     ArgosEngine,
-    EngineChoice,
     PackageError,
     TranslationError,
-    TranslationStage,
     base_language,
-    choose_engine,
     install_package,
     installed_pairs,
     remove_pair,
@@ -26,25 +24,6 @@ from pipeline.translate import (
 
 #: The languages of the office's foreign coverage, checked by ``hpmon translate status``.
 COVERAGE_LANGUAGES = ("zh", "ja", "ko", "ru", "fr", "de", "es", "th", "en")
-
-
-def engine_choice(settings: Settings) -> EngineChoice:
-    """The translation engine of the settings, or None with the reason."""
-    return choose_engine(settings.translation_engine, settings.home / MODELS_FOLDER,
-                         libretranslate_url=settings.libretranslate_url, api_key=settings.libretranslate_api_key,
-                         timeout=settings.libretranslate_timeout)
-
-
-def translation_stage(settings: Settings) -> TranslationStage | None:
-    """The pipeline's translation stage, or None (logged once, with the reason) when no engine
-    is configured."""
-    choice = engine_choice(settings)
-    if choice.translator is None:
-        import logging
-
-        logging.getLogger(__name__).info("foreign articles are indexed without translation: %s", choice.reason)
-        return None
-    return TranslationStage(choice.translator, targets=list(settings.translation_targets))
 
 
 @click.group("translate")

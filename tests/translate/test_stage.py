@@ -122,3 +122,21 @@ def test_a_bug_in_an_engine_is_logged_and_the_article_kept(tmp_path, caplog):
     backend.close()
     assert article.translations == {} and "KeyError" in article.reasons["translation"]["failed"]["vi"]
     assert any(r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_the_installation_pipeline_translates_with_the_configured_engine(tmp_path, packages):
+    from hpmon.app import build_pipeline
+    from hpmon.settings import Settings
+    from index.sqlite import SqliteBackend
+
+    settings = Settings(home=tmp_path / "home")
+    settings.home.mkdir()
+    backend = SqliteBackend(settings.index_path)
+    without = build_pipeline(settings, backend, [], record_stories=False)
+    assert without.translation is None  # no model installed: indexed without translation
+    install_package(packages["zh-vi"], settings.home / "translation")
+    pipeline = build_pipeline(settings, backend, [], record_stories=False)
+    assert pipeline.translation is not None
+    article = _index(pipeline)
+    assert article.translations["vi"]["engine"] == "argos" and article.translations["vi"]["title"].strip()
+    backend.close()
