@@ -168,9 +168,16 @@ def _host(url: str | None) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
-def article_row(article: Article, base_url: str, tz: ZoneInfo) -> ArticleRow:
-    """How the digest shows one article (capped strings, city time, link into the web app)."""
+def article_row(article: Article, base_url: str, tz: ZoneInfo, lang: str | None = None) -> ArticleRow:
+    """How the digest shows one article (capped strings, city time, link into the web app), with
+    the machine translation of its title into ``lang`` when the article is in another language
+    and has one (``Article.translations``)."""
     when = article.date.astimezone(tz) if article.date else None
+    translated = None
+    if lang and article.language and article.language.split("-")[0] != lang:
+        entry = (article.translations or {}).get(lang) or {}
+        title = entry.get("title") if isinstance(entry, dict) else None
+        translated = cap(title, TITLE_MAX) if isinstance(title, str) else None
     return ArticleRow(
         id=article.id,
         title=cap(article.title, TITLE_MAX) or cap(article.lead, TITLE_MAX) or article.id,
@@ -187,6 +194,8 @@ def article_row(article: Article, base_url: str, tz: ZoneInfo) -> ArticleRow:
         risk_score=article.risk_score,
         themes=[cap(t, NAME_MAX) for t in article.sensitive_themes or []],
         flags=[cap(f, NAME_MAX) for f in article.flags or []],
+        translated_title=translated or None,
+        translated_language=lang if translated else None,
     )
 
 
@@ -368,7 +377,7 @@ def collect_digest(
         return data
     articles, found = collector.articles(day)
     data.truncated = found > len(articles)
-    rows = {a.id: article_row(a, base_url, tz) for a in articles}
+    rows = {a.id: article_row(a, base_url, tz, data.lang) for a in articles}
     row_list = list(rows.values())
     data.stories = group_stories(row_list)[: profile.top_stories]
     data.flagged = flagged_items(articles, rows, profile.min_risk, case_state)

@@ -98,6 +98,8 @@ class ArticleRow:
     risk_score: float | None = None
     themes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    translated_title: str | None = None  # the machine translation into the digest's language
+    translated_language: str | None = None
 
 
 @dataclass

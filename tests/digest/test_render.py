@@ -94,6 +94,10 @@ def test_foreign_press_stories_are_titled_by_their_foreign_articles(songoaivu):
     assert [s.get("data-story") for s in stories] == ["s2a", "s1a", "s3", "s5"]
     assert "Largest container ship calls at Vietnam's Haiphong port" in text(stories[1])
     assert "vnexpress.net" not in text(stories[1])
+    # a foreign title comes with its machine translation into the digest's language, marked as such
+    assert "越南海防市吸引外资创新高" in text(stories[0])
+    assert "Bản dịch máy: Hải Phòng của Việt Nam thu hút vốn ngoại cao kỷ lục" in " ".join(text(stories[0]).split())
+    assert "Bản dịch máy" not in text(stories[1])  # an English article without a translation
 
 
 def test_sensitive_items_show_risk_reasons_and_case_state(sotttt):
