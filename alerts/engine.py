@@ -32,6 +32,7 @@ from index.query import ParsedQuery, SearchQuery, SearchResult, Snippet, parse_q
 logger = logging.getLogger(__name__)
 
 TITLE_MAX = 300
+TRANSLATIONS_MAX = 4  # languages of an article's title translations kept in an alert
 TEXT_MAX = 200
 SNIPPET_WIDTH = 300
 EVIDENCE_MAX = 300
@@ -123,6 +124,11 @@ def article_summary(article: Article, snippet: Snippet | None = None) -> dict[st
                                                                                   EVIDENCE_MAX),
                      "weight": r.get("weight")} for r in (reasons or [])[:REASONS_MAX] if isinstance(r, dict)],
     }
+    translations = {str(lang)[:16]: _cap(t.get("title"), TITLE_MAX)
+                    for lang, t in list((article.translations or {}).items())[:TRANSLATIONS_MAX]
+                    if isinstance(t, dict) and isinstance(t.get("title"), str) and t.get("title").strip()}
+    if translations:  # machine translations of the title, by language (Article.translations)
+        summary["translations"] = translations
     if snippet is not None:
         summary["snippet"] = {"text": snippet.text, "spans": [list(s) for s in snippet.spans]}
     return summary

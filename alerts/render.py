@@ -106,9 +106,13 @@ class Renderer:
     def _article_view(self, a: dict[str, Any], tr: Translator) -> dict[str, Any]:
         snippet = a.get("snippet") or {}
         risk = a.get("risk_score")
+        translations = a.get("translations") if isinstance(a.get("translations"), dict) else {}
+        own = str(a.get("language") or "").split("-")[0]
+        translated = translations.get(tr.language) if own != tr.language else None
         return {
             "id": a.get("id", ""),
             "title": a.get("title") or "",
+            "translated_title": translated if isinstance(translated, str) else "",
             "language": tr.language_name(a.get("language")),
             "language_code": a.get("language") or "",
             "outlet": a.get("outlet") or _host(a.get("url")) or tr("unknown"),  # a site, never a source id

@@ -59,3 +59,17 @@ def test_an_alert_mail_has_no_raw_code(lang):
         else:
             for phrase in ("84/100 (high)", "China", "English", "probability 86", "state media of a claimant"):
                 assert phrase in text, (where, phrase)
+
+
+@pytest.mark.parametrize("lang,label", [("vi", "Bản dịch máy"), ("en", "Machine translation")])
+def test_an_alert_mail_shows_the_title_translated_into_the_readers_language(lang, label):
+    article = {a.id: a for a in sample_articles()}["gt2"]
+    article.translations = {"vi": {"title": "Tàu khảo sát gần Hoàng Sa", "lead": "", "engine": "argos",
+                                   "model": "en-vi"}}
+    renderer = Renderer(base_url="https://hpmon.example.vn", labels=load_label_names(REPO / "config" / "topics.yaml"))
+    _, plain, html = renderer.email(alert_for(article), lang, "key-1")
+    if lang == "vi":  # an English article, a reader of Vietnamese: the translation under the original
+        assert f"{label}: Tàu khảo sát gần Hoàng Sa" in plain
+        assert "Tàu khảo sát gần Hoàng Sa" in html and label in html
+    else:  # the reader's language has no translation: nothing is shown
+        assert label not in plain and label not in html
