@@ -18,10 +18,14 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import generate_latest
 
 from hpbase.clock import iso, parse_iso, utcnow
 from hpmon.service.config import ServiceConfig
@@ -281,24 +285,19 @@ def notify_admins(settings: Settings, config: ServiceConfig, store: JobStore, pr
 # -- Prometheus -----------------------------------------------------------------------------
 
 
-def _label(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
 def _ts(text: str | None) -> float | None:
     dt = parse_iso(text)
     return dt.timestamp() if dt else None
 
 
-def prometheus_text(report: dict[str, Any]) -> str:
-    """The report in the Prometheus text exposition format (version 0.0.4), for ``/metrics``."""
-    families: dict[str, tuple[str, str, list[tuple[dict[str, Any], float]]]] = {}
+def _gauges(report: dict[str, Any]) -> dict[str, tuple[str, list[tuple[dict[str, Any], float]]]]:
+    """The report's gauges: name -> (help text, [(labels, value)]); a value the report lacks is left out."""
+    families: dict[str, tuple[str, list[tuple[dict[str, Any], float]]]] = {}
 
-    def add(name: str, help_text: str, value: float | None, labels: dict[str, Any] | None = None,
-            kind: str = "gauge") -> None:
+    def add(name: str, help_text: str, value: float | None, labels: dict[str, Any] | None = None) -> None:
         if value is None:
             return
-        families.setdefault(name, (help_text, kind, []))[2].append((labels or {}, float(value)))
+        families.setdefault(name, (help_text, []))[1].append((labels or {}, float(value)))
 
     service = report.get("service", {})
     add("hpmon_service_up", "1 when `hpmon run` holds the data directory's lock.", 1 if service.get("running") else 0)
@@ -336,11 +335,25 @@ def prometheus_text(report: dict[str, Any]) -> str:
         (disk.get("used_percent") or 0) / 100.0)
     add("hpmon_disk_free_bytes", "Free bytes on the data directory's file system.", disk.get("free_bytes"))
     add("hpmon_problems", "Problems an admin should act on.", len(report.get("problems", [])))
-    lines = []
-    for name, (help_text, kind, samples) in families.items():
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            label_text = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
-            lines.append(f"{name}{{{label_text}}} {value:g}" if label_text else f"{name} {value:g}")
-    return "\n".join(lines) + "\n"
+    return families
+
+
+class _ReportCollector:
+    """One report as a prometheus_client collector (``collect`` is all generate_latest asks)."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.report = report
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for name, (help_text, samples) in _gauges(self.report).items():
+            keys = list(samples[0][0])
+            family = GaugeMetricFamily(name, help_text, labels=keys)
+            for labels, value in samples:
+                family.add_metric([str(labels[k]) for k in keys], value)
+            yield family
+
+
+def prometheus_text(report: dict[str, Any]) -> str:
+    """The report in the Prometheus text exposition format (version 0.0.4), for ``/metrics``,
+    written by prometheus_client (label escaping, full-precision values)."""
+    return generate_latest(_ReportCollector(report)).decode("utf-8")

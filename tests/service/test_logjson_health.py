@@ -90,7 +90,7 @@ def test_health_report_of_a_fresh_home_and_its_metrics(tmp_path):
     assert report["index"]["articles"] == 0
     assert report["disk"]["total_bytes"] > 0
     text = prometheus_text(report)
-    assert "# TYPE hpmon_service_up gauge\nhpmon_service_up 0\n" in text
+    assert "# TYPE hpmon_service_up gauge\nhpmon_service_up 0.0\n" in text
     assert "hpmon_disk_used_ratio " in text
     for line in text.splitlines():
         assert line.startswith("#") or line.startswith("hpmon_")
@@ -118,5 +118,14 @@ def test_metric_labels_are_escaped():
         {"id": 'a"b\\c', "kind": "rss", "error_streak": 1}], "index": {"engine": "sqlite", "articles": 5},
         "disk": {"used_percent": 50.0, "free_bytes": 1}, "problems": []}
     text = prometheus_text(report)
-    assert 'hpmon_source_error_streak{source="a\\"b\\\\c",kind="rss"} 1' in text
-    assert "hpmon_index_articles{engine=\"sqlite\"} 5" in text
+    assert 'hpmon_source_error_streak{kind="rss",source="a\\"b\\\\c"} 1.0' in text
+    assert "hpmon_index_articles{engine=\"sqlite\"} 5.0" in text
+
+
+def test_metric_timestamps_and_byte_counts_keep_every_digit():
+    report = {"service": {"running": True, "jobs": []}, "sources": [
+        {"id": "a", "kind": "rss", "error_streak": 0, "last_success": "2026-12-04T10:11:12Z"}],
+        "disk": {"used_percent": 50.0, "free_bytes": 123_456_789_012}, "problems": []}
+    text = prometheus_text(report)
+    assert 'hpmon_source_last_success_timestamp_seconds{kind="rss",source="a"} 1.796379072e+09' in text
+    assert "hpmon_disk_free_bytes 1.23456789012e+11" in text
