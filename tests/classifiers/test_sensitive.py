@@ -180,3 +180,13 @@ def test_the_evaluation_gives_the_detector_the_topics_of_each_article():
     assert score_sensitive(CONFIG, examples).per_theme["democracy"].fn == 1
     assert score_sensitive(CONFIG, examples, predict_topics=predict_topics).per_theme["democracy"].tp == 1
     assert asked == ["vi"]
+
+
+@pytest.mark.parametrize("language,title,term,cue", [
+    ("de", "Vietnam weist die sogenannte Neun-Strich-Linie zurück", "Neun-Strich-Linie", "sogenannt"),
+    ("es", "Vietnam rechaza la llamada línea de nueve trazos y no reconoce Nansha", "Nansha", "no reconoce"),
+    ("id", "Vietnam menolak klaim Tiongkok atas Xisha", "Xisha", "menolak"),
+])
+def test_rebuttal_cues_are_read_in_more_languages(detector, language, title, term, cue):
+    finding = next(f for f in detector.detect(title, "", language).findings if f.term == term)
+    assert finding.rebuttal == cue
