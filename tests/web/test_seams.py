@@ -160,6 +160,8 @@ def add_rich_data(app, settings) -> int:
 PAGES = [
     "/search",
     "/search?q=hai+phong",
+    "/search?q=hai+phong&copies=all",  # every copy of a story listed
+    "/stories/story-port",  # a story known to the index only (the search page's "and N more")
     "/search?q=&topic=sovereignty&sentiment=negative&scope=foreign&lang=zh&country=CN&theme=sovereignty",
     "/search?source=src-zh&country=VN",
     "/articles/reasoned",

@@ -21,6 +21,9 @@ router = APIRouter()
 
 # filter param -> the taxonomy kind naming its values (others are shown as they are)
 NAMED_VALUES = {"topic": "topics", "sentiment": "sentiments", "theme": "themes"}
+#: ``copies=all`` lists every copy of a story; by default a page shows one hit per story
+COPIES_PARAM, COPIES_ALL = "copies", "all"
+MAX_COPIES = 500  # copies read to name a page's stories' outlets and languages
 
 
 def _form(request: Request) -> SearchForm:
@@ -70,6 +73,49 @@ def _matched_by_label(request: Request, result, labels) -> dict[str, str]:
     return out
 
 
+def group_hits(hits: list) -> list[tuple]:
+    """The page's hits with the copies of one story folded under its best-ranked copy: (lead hit,
+    the page's other hits of its story), in rank order. A hit without a story stands alone. The page
+    keeps its hits (shown compactly under their lead), so paging by article stays exact."""
+    groups: list[tuple] = []
+    by_story: dict[str, list] = {}
+    for hit in hits:
+        story = hit.article.story_id
+        if story and story in by_story:
+            by_story[story].append(hit)
+            continue
+        folded: list = []
+        if story:
+            by_story[story] = folded
+        groups.append((hit, folded))
+    return groups
+
+
+def _story_copies(request: Request, query: SearchQuery, groups: list[tuple]) -> dict[str, dict]:
+    """For each story on the page with more than one copy, what the search found of it: how many
+    copies match the query (on any page), in how many outlets and languages. The engines have no
+    collapse in the ``Backend`` protocol, so this is one more search, narrowed to the page's
+    stories (``story`` is a facet of both engines)."""
+    stories = list(dict.fromkeys(lead.article.story_id for lead, _ in groups if lead.article.story_id))
+    if not stories:
+        return {}
+    copies_query = SearchQuery(text=query.text, filters={**query.filters, "story": stories}, since=query.since,
+                               until=query.until, min_risk=query.min_risk, sort="date", limit=MAX_COPIES,
+                               facets=True, facet_size=len(stories), thesaurus=query.thesaurus)
+    result = request.app.state.ctx.backend.search(copies_query)
+    counts = dict(result.facets.get("story", []))
+    outlets: dict[str, set] = {s: set() for s in stories}
+    languages: dict[str, set] = {s: set() for s in stories}
+    for hit in result.hits:
+        a = hit.article
+        if a.story_id in outlets:
+            outlets[a.story_id].add(a.outlet or a.source_id)
+            if a.language:
+                languages[a.story_id].add(a.language)
+    return {story: {"count": counts[story], "outlets": len(outlets[story]), "languages": len(languages[story])}
+            for story in stories if counts.get(story, 0) > 1}
+
+
 def _bar_link(form: SearchForm, interval: str):
     """The URL a histogram bar leads to: this search narrowed to the bar's day (month, year)."""
     def link(key: str) -> str:
@@ -106,11 +152,17 @@ def search_page(request: Request) -> Response:
     expansions: list[dict] = []
     via_label: dict[str, str] = {}
     partial_keys: list[str] = []
+    every_copy = request.query_params.get(COPIES_PARAM) == COPIES_ALL
+    groups: list[tuple] = []
+    copies: dict[str, dict] = {}
     try:
         query = _query(request, form, facets=True)
         expansions = _expansion_lines(request, form, query.parsed.expansions)
         result = ctx.backend.search(query)
         via_label = _matched_by_label(request, result, [lb for c in query.parsed.must for lb in c.labels])
+        groups = [(h, []) for h in result.hits] if every_copy else group_hits(result.hits)
+        if not every_copy:
+            copies = _story_copies(request, query, groups)
         if result.timed_out:
             partial_keys.append("search.partial")
         counts = ctx.backend.histogram(query, interval="day", timezone=ctx.timezone)
@@ -134,26 +186,31 @@ def search_page(request: Request) -> Response:
     total = result.total if result else 0
     pages = max(1, -(-total // PAGE_SIZE))
     base_params = form.params(with_page=False)
+    keep = ((COPIES_PARAM, COPIES_ALL),) if every_copy else ()  # the toggle stays on across pages
     return render(
         request, "search.html", form=form, result=result, chart=chart, error_keys=error_keys,
         expansions=expansions, partial_keys=partial_keys, via_label=via_label,
         groups=_facet_groups(form, result.facets if result else {}), total=total, pages=pages,
-        page_links=_page_links(form, pages), query_string=urlencode(base_params),
+        hit_groups=groups, copies=copies, every_copy=every_copy,
+        copies_toggle="/search?" + urlencode(base_params + ([] if every_copy else [(COPIES_PARAM, COPIES_ALL)])),
+        page_links=_page_links(form, pages, keep), query_string=urlencode(base_params),
         saved=ctx.saved.for_user(user.id), today=date.today().isoformat(),
         remove_links=[(k, v, urlencode(form.params(drop=(k, v), with_page=False)))
                       for k, vals in form.filters.items() for v in vals],
     )
 
 
-def _page_links(form: SearchForm, pages: int) -> list[tuple[int | None, str]]:
-    """(page number, URL) around the current page; None marks a gap."""
+def _page_links(form: SearchForm, pages: int,
+                keep: tuple[tuple[str, str], ...] = ()) -> list[tuple[int | None, str]]:
+    """(page number, URL) around the current page; None marks a gap. ``keep``: parameters of the
+    page that are not the form's (the copies toggle)."""
     wanted = sorted({1, pages, *range(max(1, form.page - 2), min(pages, form.page + 2) + 1)})
     links: list[tuple[int | None, str]] = []
     previous = 0
     for n in wanted:
         if n - previous > 1:
             links.append((None, ""))
-        links.append((n, "/search?" + urlencode(form.params(page=n))))
+        links.append((n, "/search?" + urlencode([*form.params(page=n), *keep])))
         previous = n
     return links
 

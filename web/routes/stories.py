@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from alerts.i18n import country_name, language_name
+from index.query import SearchQuery
 from web.guard import page
 from web.params import parse_day
 from web.render import render
@@ -101,20 +102,32 @@ def _ts(iso: str) -> float:
         return 0.0
 
 
+def _indexed_members(request: Request, story_id: str) -> list:
+    """The indexed articles whose ``story_id`` is ``story_id`` (the search page links a story's
+    copies here; an index filled by ``hpmon ingest`` elsewhere, or restored, may have no store)."""
+    result = request.app.state.ctx.backend.search(SearchQuery(filters={"story": [story_id]}, sort="date",
+                                                              limit=MAX_MEMBERS))
+    return [h.article for h in result.hits]
+
+
 @page(router, "/stories/{story_id}", role="viewer")
 def story_page(request: Request, story_id: StoryId) -> Response:
     ctx = request.app.state.ctx
     lang = request.state.lang
     store = _store(request)
-    if store is None:
-        return render(request, "error.html", status_code=404, message_key="error.not_found")
-    try:
-        members = store.members(story_id)
-    finally:
-        store.close()
+    members: list[str] = []
+    if store is not None:
+        try:
+            members = store.members(story_id)
+        finally:
+            store.close()
+    if members:
+        articles = [a for a in (ctx.backend.get(i) for i in members[:MAX_MEMBERS]) if a is not None]
+    else:  # a story the index knows (Article.story_id) but the store does not: its indexed copies
+        articles = _indexed_members(request, story_id)
+        members = [a.id for a in articles]
     if not members:
         return render(request, "error.html", status_code=404, message_key="error.not_found")
-    articles = [a for a in (ctx.backend.get(i) for i in members[:MAX_MEMBERS]) if a is not None]
     articles.sort(key=lambda a: (a.date is None, a.date or datetime.min.replace(tzinfo=UTC), a.id))
     lead = next((a for a in articles if a.id == story_id), articles[0] if articles else None)
     dates = [a.date for a in articles if a.date]
