@@ -13,3 +13,14 @@ def test_utf8_bytes_under_a_stale_single_byte_declaration_are_utf8():
 def test_real_single_byte_text_keeps_its_declaration():
     latin = '<meta charset="iso-8859-15"><p>sanción €</p>'.encode("iso-8859-15")
     assert "sanción €" in decode_html(latin).html
+
+
+def test_utf8_bytes_under_a_multibyte_declaration_they_do_not_fit_are_utf8():
+    # a GB2312 page re-saved as UTF-8 with its old <meta> (People's Daily does this): decoding the
+    # declared charset with replacement characters, as a sniffer that trusts declarations does, turns
+    # the whole page into mojibake; the strict decode fails and the bytes are read as the UTF-8 they are
+    raw = ('<html><head><meta http-equiv="content-type" content="text/html;charset=GB2312"/></head>'
+           '<body><p>海防市人民委员会主席会见越南驻华大使。</p></body></html>').encode()
+    decoded = decode_html(raw)
+    assert "海防市人民委员会主席会见越南驻华大使。" in decoded.html and decoded.encoding == "utf-8"
+    assert "\ufffd" not in decoded.html

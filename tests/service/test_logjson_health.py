@@ -83,6 +83,15 @@ def test_a_log_file_that_cannot_be_written_is_reported_once_not_per_record(tmp_p
     assert "writable again" in said[1]["msg"]
 
 
+def test_a_record_with_a_bad_format_string_is_still_one_json_line():
+    out = io.StringIO()
+    log = _logger(out)
+    log.info("%d articles from %s", "many", extra={"source": "baohaiphong"})  # a caller's bug, not a lost record
+    line = json.loads(out.getvalue())
+    assert line["level"] == "INFO" and line["source"] == "baohaiphong"
+    assert line["msg"].startswith("'%d articles from %s' (unformattable:")
+
+
 def test_health_report_of_a_fresh_home_and_its_metrics(tmp_path):
     settings = Settings(home=tmp_path)
     report = health_report(settings, config=ServiceConfig())
