@@ -485,7 +485,7 @@ class SqliteBackend:
             try:
                 try:
                     counted = None
-                    if query.facets or by_rank:  # one pass gives the count, the page's last rank and the facets
+                    if query.facets:  # one pass gives the count, the facets and the best hits for the page
                         try:
                             counted = self._count_pass(base, base_params, codes=query.facets,
                                                        best=query.offset + query.limit if by_rank else 0)
@@ -497,9 +497,10 @@ class SqliteBackend:
                         rows = self._page_in_tiers(hit_set, query, query.limit, query.offset)
                     elif by_rank and not query.limit:
                         rows = []
+                    elif by_rank and counted:  # the pass kept the best hits: no second pass
+                        rows = self._page_of_best(counted[3], query.limit, query.offset)
                     elif by_rank:
-                        rows = self._page_by_rank(base, base_params, query.limit, query.offset,
-                                                  cut=counted[1] if counted else _UNKNOWN)
+                        rows = self._page_by_rank(base, base_params, query.limit, query.offset)
                     else:
                         rows = self._page_by_date(base, base_params, match, query.limit, query.offset,
                                                   walk=total >= _DATE_WALK_MIN_HITS)
@@ -650,16 +651,13 @@ class SqliteBackend:
         for sql, tier_params, ranked in tiers:
             if want <= 0:
                 break
-            if ranked:  # one pass: the tier's size and the rank its part of the page ends at
-                size, cut, _ = self._count_pass(sql, tier_params, codes=False, best=skip + want)
-            else:
-                size = self._conn.execute(f"SELECT count(*) FROM ({sql})", tier_params).fetchone()[0]
+            size = self._conn.execute(f"SELECT count(*) FROM ({sql})", tier_params).fetchone()[0]
             if skip >= size:
                 skip -= size
                 continue
             take = min(want, size - skip)
             if ranked:
-                part = self._page_by_rank(sql, tier_params, take, skip, cut=cut)
+                part = self._page_by_rank(sql, tier_params, take, skip)
             else:
                 part = self._conn.execute(
                     f"SELECT a.doc, 0.0 FROM ({sql}) h JOIN articles a ON a.rowid = h.rowid ORDER BY a.id "
@@ -705,21 +703,25 @@ class SqliteBackend:
         return [(docs[i], ranks.get(i, 0.0)) for i in ids]
 
     def _count_pass(self, base: str, params: list, *, codes: bool, best: int
-                    ) -> tuple[int, float | None, np.ndarray]:
-        """One pass over the hits, a chunk at a time: (how many, the ``best``-th best rank or None when
-        ``best`` is 0 or there are fewer hits, how many hits carry each facet code when ``codes``).
-        Only the ``best`` best ranks are kept between chunks, so memory does not grow with the hits."""
-        columns = ", ".join([*(["h.rank"] if best else []), *(["c.codes"] if codes else [])]) or "1"
+                    ) -> tuple[int, float | None, np.ndarray, list[tuple[float, int]]]:
+        """One pass over the hits, a chunk at a time: (how many; the ``best``-th best rank, None when
+        ``best`` is 0 or there are fewer hits; how many hits carry each facet code when ``codes``;
+        (rank, rowid) of every hit ranked at or above that rank, ties included). Only those best
+        hits are kept between chunks, so memory does not grow with the hits."""
+        columns = ", ".join([*(["h.rank", "h.rowid"] if best else []), *(["c.codes"] if codes else [])]) or "1"
         join = " CROSS JOIN article_facets c ON c.article = h.rowid" if codes else ""
         total = 0
         ranks = np.zeros(0, dtype=np.float64)
+        rowids = np.zeros(0, dtype=np.int64)
         counts = np.zeros(0, dtype=np.int64)
         for rows in self._chunks(f"SELECT {columns} FROM ({base}) h{join}", params):
             total += len(rows)
             if best:
                 ranks = np.concatenate([ranks, np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))])
+                rowids = np.concatenate([rowids, np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))])
                 if len(ranks) > best:
-                    ranks = np.partition(ranks, best - 1)[:best]
+                    keep = ranks <= np.partition(ranks, best - 1)[best - 1]
+                    ranks, rowids = ranks[keep], rowids[keep]
             if codes:
                 found = unpack_codes(b"".join(r[-1] for r in rows))
                 if len(found):
@@ -729,8 +731,24 @@ class SqliteBackend:
                         counts = part
                     else:
                         counts[:len(part)] += part
-        cut = float(ranks.max()) if best and len(ranks) >= best else None
-        return total, cut, counts
+        cut = float(np.partition(ranks, best - 1)[best - 1]) if best and len(ranks) >= best else None
+        return total, cut, counts, list(zip(ranks.tolist(), rowids.tolist(), strict=True))
+
+    def _page_of_best(self, best: list[tuple[float, int]], limit: int, offset: int) -> list[tuple[str, float]]:
+        """(doc, rank) of the page among the best hits ``_count_pass`` kept: by rank, ties by id."""
+        ids: dict[int, str] = {}
+        rowids = [r for _, r in best]
+        for i in range(0, len(rowids), 500):
+            part = rowids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            ids.update(self._conn.execute(f"SELECT rowid, id FROM articles WHERE rowid IN ({marks})", part))
+        page = sorted(best, key=lambda rr: (rr[0], ids[rr[1]]))[offset:offset + limit]
+        if not page:
+            return []
+        marks = ",".join("?" * len(page))
+        docs = dict(self._conn.execute(f"SELECT rowid, doc FROM articles WHERE rowid IN ({marks})",
+                                       [r for _, r in page]))
+        return [(docs[r], rank) for rank, r in page]
 
     def _facet_lists(self, counts: np.ndarray, size: int) -> dict[str, list[tuple[str, int]]]:
         """The ``size`` most frequent values of each facet (ties by value) from per-code counts."""
