@@ -20,6 +20,7 @@ import charset_normalizer
 import trafilatura
 from htmldate import find_date
 from trafilatura.metadata import extract_author
+from w3lib.encoding import resolve_encoding
 
 from hpbase import scripts
 from pipeline.legacy_vietnamese import convert_legacy_vietnamese, decode_as_cp1252, detect_legacy_vietnamese
@@ -28,15 +29,11 @@ from pipeline.outcome import Dropped
 
 log = logging.getLogger(__name__)
 
-# Declared charsets whose real-world meaning is a superset encoding.
-_CHARSET_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-    "iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252",
-    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "ms_kanji": "cp932",
-    "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "ks_c_5601": "cp949", "windows-949": "cp949",
-    "windows-1258": "cp1258", "windows-1251": "cp1251", "windows-1252": "cp1252",
-    "utf8": "utf-8",
-}
+# A declared charset means its WHATWG superset (GBK and GB2312 → GB18030, Shift_JIS → CP932,
+# ISO-8859-1 and ASCII → windows-1252, EUC-KR → CP949, TIS-620 → CP874, Big5 → Big5-HKSCS) and
+# UTF-7 is refused: w3lib's table (``w3lib.encoding.resolve_encoding``, Scrapy's own). Two labels
+# of the WHATWG Encoding Standard that its table does not know:
+_MORE_CHARSET_ALIASES = {"x-gbk": "gb18030", "windows-949": "cp949"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 
@@ -49,12 +46,9 @@ class Decoded:
 
 
 def _codec(name: str) -> str | None:
+    """The Python codec a declared charset label means (its superset), or None (unknown, UTF-7)."""
     name = name.strip().lower()
-    name = _CHARSET_ALIASES.get(name, name)
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
+    return resolve_encoding(_MORE_CHARSET_ALIASES.get(name, name))
 
 
 def _try(body: bytes, codec: str | None) -> str | None:
