@@ -3,13 +3,14 @@ alerts with the state of each delivery."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alerts.delivery import AlertLog
-from alerts.rules import SEVERITIES, RuleError
+from alerts.rules import SEVERITIES, Rule, RuleError
 from index.query import SearchQuery
 from web.alerts_file import raw_rule, read_rules, save_rule, thresholds
 from web.guard import page
@@ -30,7 +31,47 @@ PICKED_LABELS = {"topics": "topic", "themes": "theme", "sentiment": "sentiment",
                  "countries": "country"}
 # offered even before the index holds an article of them: the office's usual languages and countries
 COMMON_LANGUAGES = ("vi", "en", "zh", "ja", "ko", "ru", "fr", "de", "es", "th")
+# the settings that give alerts a way out (docs/settings.md), named when a rule reaches no one
+DELIVERY_SETTINGS = (("recipients", "HPMON_RECIPIENTS"), ("webhooks", "HPMON_WEBHOOKS"),
+                     ("smtp_host", "HPMON_SMTP_HOST"))
 COMMON_COUNTRIES = ("VN", "CN", "US", "JP", "KR", "RU", "FR", "GB", "DE", "TH", "SG", "AU", "TW")
+
+
+@dataclass(frozen=True)
+class DeliveryCheck:
+    """Whether a rule's alerts can reach anyone, and what stands in the way, per recipient name
+    (catalogue keys ``alerts.warn.*``)."""
+
+    reachable: bool
+    problems: tuple[tuple[str, str], ...]  # (recipient name, catalogue key)
+
+
+def check_delivery(rule: Rule, recipients: dict[str, list[str]], webhooks: dict[str, str],
+                   smtp_ready: bool) -> DeliveryCheck:
+    """The way each recipient name of ``rule`` goes out, as ``AlertEngine.deliveries_for`` sends it:
+    a mail list needs an address, the rule's e-mail channel and an SMTP server; a webhook needs the
+    rule's webhook channel. A name neither a list nor a webhook reaches no one."""
+    problems: list[tuple[str, str]] = []
+    reachable = False
+    for ref in rule.recipients:
+        is_list, is_hook = ref.name in recipients, ref.name in webhooks
+        if not is_list and not is_hook:
+            problems.append((ref.name, "alerts.warn.unknown"))
+        if is_list:
+            if "email" not in rule.channels:
+                problems.append((ref.name, "alerts.warn.no_email_channel"))
+            elif not any(a.strip() for a in recipients[ref.name]):
+                problems.append((ref.name, "alerts.warn.empty_list"))
+            elif not smtp_ready:
+                problems.append((ref.name, "alerts.warn.no_smtp"))
+            else:
+                reachable = True
+        if is_hook:
+            if "webhook" not in rule.channels:
+                problems.append((ref.name, "alerts.warn.no_webhook_channel"))
+            else:
+                reachable = True
+    return DeliveryCheck(reachable, tuple(problems))
 
 
 @page(router, "/alerts", role="viewer")
@@ -42,7 +83,12 @@ def alerts_page(request: Request) -> Response:
         history = [(a, log.deliveries(a.id)) for a in log.alerts(limit=HISTORY_LIMIT)]
     finally:
         log.close()
-    return render(request, "alerts.html", rules=rules, rules_error=error, history=history)
+    settings = ctx.settings
+    checks = {r.name: check_delivery(r, settings.recipients, settings.webhooks, bool(settings.smtp_host))
+              for r in rules}
+    unreachable = [r for r in rules if r.enabled and not checks[r.name].reachable]
+    return render(request, "alerts.html", rules=rules, rules_error=error, history=history, checks=checks,
+                  unreachable=unreachable, delivery_settings=DELIVERY_SETTINGS)
 
 
 @page(router, "/alerts/rules/{name}/test", role="analyst")
