@@ -72,18 +72,38 @@ def _run(ctx: click.Context, action) -> None:
         store.close()
 
 
-def _password(password: str | None) -> str:
-    return password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+def _password(password: str | None, from_stdin: bool = False) -> str:
+    """The password given: on the command line, as the first line of standard input
+    (``--password-stdin``, for scripts), else asked twice at the terminal. Without a terminal to ask
+    at, a clear error instead of a prompt that cannot be answered."""
+    if from_stdin:
+        if password:
+            raise click.UsageError("give --password or --password-stdin, not both")
+        line = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        if not line:
+            raise click.ClickException("no password on standard input (--password-stdin reads its first line)")
+        return line
+    if password:
+        return password
+    if not click.get_text_stream("stdin").isatty():
+        raise click.ClickException("no terminal to ask for the password: pipe it in with --password-stdin "
+                                   "(printf '%s\\n' \"$PASSWORD\" | hpmon users add NAME --password-stdin)")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
 
 
 @users.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["viewer", "analyst", "admin"]), default="viewer", show_default=True)
 @click.option("--password", help="Password (prompted when omitted: keeps it out of the shell history).")
+@click.option("--password-stdin", "password_stdin", is_flag=True, help=_STDIN_HELP)
 @click.pass_context
-def users_add(ctx: click.Context, username: str, role: str, password: str | None) -> None:
+def users_add(ctx: click.Context, username: str, role: str, password: str | None, password_stdin: bool) -> None:
     """Create a web user."""
-    _run(ctx, lambda s: console.print(f"added {s.add_user(username, _password(password), role).username} ({role})"))
+    secret = _password(password, password_stdin)
+    _run(ctx, lambda s: console.print(f"added {s.add_user(username, secret, role).username} ({role})"))
 
 
 @users.command("passwd")
