@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
 TCVN3 = "tcvn3"
 VNI = "vni"
@@ -478,10 +479,11 @@ def is_vietnamese_syllable(word: str) -> bool:
 
 # TCVN3 puts ă â đ ê ô ơ ư and the a-tones on Latin-1 symbols, which Western text seldom uses.
 _HIGH = re.compile("[\x80-\xff]")
+_NOT_HIGH = re.compile("[^\x80-\xff]+")  # removed to keep only the legacy-range characters, in one pass
 # A word for scoring: a run of word characters or non-ASCII ones (a legacy font's letters may be
 # Latin-1 spaces or symbols). Matched as runs, then filtered: the earlier "W*[non-ASCII]W*" search
 # retried every position of a long ASCII run, quadratic on mis-decoded pages (4 s on 93 KB).
-_SCORED_WORD = re.compile(f"(?:{_WORD_CHARS}|[^\x00-\x7f])+")
+_SCORED_WORD = re.compile("[^\t\n\x0b\x0c\r\x1c-\x1f !-@\\[-`{-~]+")  # one class: not an ASCII space or symbol
 _VNI_MARKS = re.compile("[aeouyôöAEOUYÔÖ][ùøûõïâáàåãäêéèúüëÙØÛÕÏÂÁÀÅÃÄÊÉÈÚÜË]")
 _HINT_NEEDLES = ((".vn", TCVN3), ("tcvn", TCVN3), ("vni", VNI), ("viscii", VISCII))
 _MAX_HINT_PROBES = 200  # occurrences of a needle examined per page
@@ -623,7 +625,7 @@ def _precheck(text: str) -> dict[str, int]:
     symbols 0xA1–0xBF and C1 controls, VISCII → characters it reads differently (punctuation aside),
     VNI → a vowel followed by a mark character. Regex and translate passes only (C speed)."""
     tables = _tables()
-    high = "".join(_HIGH.findall(text))
+    high = _NOT_HIGH.sub("", text)
     return {
         TCVN3: len(high) - len(high.translate(tables.tcvn3_precheck)),
         VISCII: len(high) - len(high.translate(tables.viscii_precheck)),
@@ -638,7 +640,7 @@ def legacy_evidence(text: str, html: str | None = None) -> list[LegacyEvidence]:
     if text.isascii():
         return []
     text = text[:_MAX_SCANNED_CHARS]
-    if len(_UNICODE_VIETNAMESE.findall(text[:_UNICODE_PROBE_CHARS])) >= _MIN_SIGNALS:
+    if next(islice(_UNICODE_VIETNAMESE.finditer(text, 0, _UNICODE_PROBE_CHARS), _MIN_SIGNALS - 1, None), None):
         return []  # already Unicode Vietnamese: these letters exist in no legacy reading of cp1252/Latin-1
     signals = _precheck(text)
     if max(signals.values()) < _MIN_SIGNALS_HINTED:
