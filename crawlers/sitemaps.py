@@ -84,7 +84,11 @@ def read_sitemap(body: bytes, *, timezone: tzinfo | str | None = None) -> Sitema
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
         return SitemapReading(error="malformed_sitemap", detail=str(exc))
-    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+    try:
+        kind = _local(root.tag) if root is not None else None
+    except UnicodeDecodeError:  # a root name or namespace lxml kept but cannot give as text (a surrogate)
+        return SitemapReading(error="malformed_sitemap", detail="the root element's name is not valid Unicode")
+    if kind not in ("urlset", "sitemapindex"):
         return SitemapReading(error="not_a_sitemap", detail="no <urlset> or <sitemapindex> root")
     reading = SitemapReading()
     undecodable = 0
@@ -101,7 +105,7 @@ def read_sitemap(body: bytes, *, timezone: tzinfo | str | None = None) -> Sitema
         loc = "".join((fields.get("loc") or "").split())  # a URL broken over lines is one URL
         if not loc:
             continue
-        if _local(root.tag) == "sitemapindex":
+        if kind == "sitemapindex":
             reading.children.append(loc)
         else:
             reading.pages.append((loc, LinkHints(
