@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import time
-import urllib.robotparser
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from protego import Protego
 from warcio.archiveiterator import ArchiveIterator
 
 from crawlers.warc import WarcArchive
@@ -405,7 +405,9 @@ class PoliteFetcher:
         self._client = guarded_client(self.policy, headers={"User-Agent": user_agent}, timeout=timeout,
                                       follow_redirects=False)
         self._last: dict[str, float] = {}
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | Dropped] = {}
+        # per origin: the parsed robots.txt (Protego, the parser Scrapy's crawl uses), True/False
+        # for "all allowed" (4xx) / "none" (401, 403), or why it cannot be read now
+        self._robots: dict[str, Protego | bool | Dropped] = {}
 
     def __enter__(self) -> PoliteFetcher:
         return self
@@ -492,25 +494,21 @@ class PoliteFetcher:
         parser = self._robots.get(origin)
         if parser is None:
             got = self._get(origin + "/robots.txt", MAX_ROBOTS_BYTES)
-            rp = urllib.robotparser.RobotFileParser()
             if isinstance(got, Dropped):
                 parser = Dropped("robots", got.reason, f"robots.txt: {got.detail}")
             elif got.status in (401, 403):
-                rp.disallow_all = True
-                parser = rp
+                parser = False
             elif got.status >= 500:
                 parser = Dropped("robots", "unavailable", f"robots.txt answered {got.status}")
             elif got.status >= 400:
-                rp.allow_all = True
-                parser = rp
+                parser = True
             else:
-                rp.parse(got.body.decode("utf-8", "replace").splitlines())
-                parser = rp
+                parser = Protego.parse(got.body.decode("utf-8", "replace"))
             self._robots[origin] = parser
-        if isinstance(parser, Dropped):
+        if isinstance(parser, Dropped | bool):
             return parser
         agent = self.user_agent.split()[0].split("/")[0] if self.user_agent.strip() else "*"
-        return parser.can_fetch(agent, url)
+        return parser.can_fetch(url, agent)
 
     def get(self, url: str) -> Fetched | Dropped:
         """The response to a GET of ``url`` (any status), or why there is none."""
