@@ -28,6 +28,7 @@ from index.article import Article
 from index.backend import Backend
 from index.highlight import find_spans, make_snippet
 from index.query import ParsedQuery, SearchQuery, SearchResult, Snippet, parse_query
+from records.recipients import office_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,11 @@ class AlertEngine:
                     risk_path: Path | None = None, webhook_timeout: float = 10.0, allow_hosts: Iterable[str] = (),
                     policy: RetryPolicy | None = None, clock: Callable[[], datetime] = utcnow) -> AlertEngine:
         """The engine built from plain values (the CLI and the crawl pass them from the settings).
-        Raises RuleError when the rules file is wrong."""
+        ``recipients`` are the settings' lists; the lists the office keeps in its records
+        (``records.recipients``, in the file of the alert log, edited in the web app) are added,
+        winning over a settings list of the same name. Raises RuleError when the rules file is wrong."""
         rules = load_rules(rules_path, thresholds=read_risk_thresholds(risk_path))
+        recipients = office_recipients(db_path, recipients)
         renderer = Renderer(base_url=base_url, timezone=timezone, labels=load_label_names(taxonomy_path),
                             rule_labels={r.name: r.label for r in rules})
         log = AlertLog(db_path, clock=clock)

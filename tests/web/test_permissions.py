@@ -58,6 +58,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/alerts/new"): "admin",
     ("GET", "/alerts/rules/{name}/edit"): "admin",
     ("POST", "/alerts/rules"): "admin",
+    ("GET", "/alerts/recipients"): "admin",
+    ("POST", "/alerts/recipients"): "admin",
+    ("POST", "/alerts/recipients/{name}/delete"): "admin",
     ("GET", "/digests"): "viewer",
     ("GET", "/digests/preview/{profile_id}"): "viewer",
 }

@@ -176,6 +176,8 @@ PAGES = [
     "/alerts/new",
     "/alerts/rules/high_risk/test",
     "/alerts/rules/high_risk/edit",
+    "/alerts/recipients",
+    "/alerts/recipients?new=songoaivu_oncall",
     "/digests",
     "/digests?profile=songoaivu&day=2026-10-22",
     "/digests/preview/songoaivu?day=2026-10-22",  # a day with the fixture's articles

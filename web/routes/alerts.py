@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alerts.delivery import AlertLog
 from alerts.rules import SEVERITIES, Rule, RuleError
 from index.query import SearchQuery
+from records.recipients import NAME, RecipientError, RecipientLists, office_recipients, parse_addresses
 from web.alerts_file import raw_rule, read_rules, save_rule, thresholds
 from web.guard import page
 from web.params import LEGACY_RISK_PARAM, MAX_ID, RISK_PARAM, risk_from_legacy, risk_from_points, risk_to_points
@@ -84,8 +85,8 @@ def alerts_page(request: Request) -> Response:
     finally:
         log.close()
     settings = ctx.settings
-    checks = {r.name: check_delivery(r, settings.recipients, settings.webhooks, bool(settings.smtp_host))
-              for r in rules}
+    lists = office_recipients(settings.app_db_path, settings.recipients)
+    checks = {r.name: check_delivery(r, lists, settings.webhooks, bool(settings.smtp_host)) for r in rules}
     unreachable = [r for r in rules if r.enabled and not checks[r.name].reachable]
     return render(request, "alerts.html", rules=rules, rules_error=error, history=history, checks=checks,
                   unreachable=unreachable, delivery_settings=DELIVERY_SETTINGS)
@@ -291,3 +292,75 @@ async def save(request: Request) -> Response:
             except RuleError as exc:
                 error = str(exc)
     return _render_form(request, rule, editing=editing, error=error, status_code=400)
+
+
+# -- recipient lists (records.recipients): admins keep them here, the settings keep the secrets ----
+
+
+def _recipients_page(request: Request, *, error: str | None = None, values: dict | None = None,
+                     status_code: int = 200) -> Response:
+    ctx = request.app.state.ctx
+    store = RecipientLists(ctx.settings.app_db_path)
+    try:
+        office = store.lists()
+    finally:
+        store.close()
+    rules, _ = read_rules(ctx.settings)
+    used: dict[str, list[str]] = {}
+    for rule in rules:
+        for ref in rule.recipients:
+            used.setdefault(ref.name, []).append(rule.display_name(request.state.lang))
+    names = {x.name for x in office}
+    from_settings = sorted((name, addresses) for name, addresses in ctx.settings.recipients.items()
+                           if name not in names)
+    known = names | set(ctx.settings.recipients) | set(ctx.settings.webhooks)
+    missing = sorted(n for n in used if n not in known)
+    return render(request, "recipients.html", status_code=status_code, office=office, from_settings=from_settings,
+                  webhooks=sorted(ctx.settings.webhooks), used=used, missing=missing, error=error,
+                  values=values or {}, smtp_ready=bool(ctx.settings.smtp_host),
+                  overridden=sorted(names & set(ctx.settings.recipients)))
+
+
+@page(router, "/alerts/recipients", role="admin")
+def recipients_page(request: Request, edit: Annotated[str, Query(max_length=64)] = "",
+                    new: Annotated[str, Query(max_length=64)] = "") -> Response:
+    values: dict = {}
+    if edit:
+        store = RecipientLists(request.app.state.ctx.settings.app_db_path)
+        try:
+            found = store.get(edit)
+        finally:
+            store.close()
+        if found is None:
+            raise HTTPException(404)
+        values = {"name": found.name, "addresses": "\n".join(found.addresses), "editing": True}
+    elif new and NAME.match(new):  # "set up this list" from a name a rule uses
+        values = {"name": new}
+    return _recipients_page(request, values=values)
+
+
+@page(router, "/alerts/recipients", role="admin", methods=("POST",))
+def save_recipients(request: Request, name: str = Form("", max_length=64),
+                    addresses: str = Form("", max_length=20000)) -> Response:
+    ctx = request.app.state.ctx
+    t = ctx.catalogues.gettext
+    store = RecipientLists(ctx.settings.app_db_path)
+    try:
+        store.save(name, parse_addresses(addresses), by=request.state.user.username)
+    except RecipientError as exc:
+        error = t(request.state.lang, exc.key, value=exc.value)
+        return _recipients_page(request, error=error, values={"name": name, "addresses": addresses},
+                                status_code=400)
+    finally:
+        store.close()
+    return RedirectResponse("/alerts/recipients", status_code=303)
+
+
+@page(router, "/alerts/recipients/{name}/delete", role="admin", methods=("POST",))
+def delete_recipients(request: Request, name: Annotated[str, Path(max_length=64)]) -> Response:
+    store = RecipientLists(request.app.state.ctx.settings.app_db_path)
+    try:
+        store.delete(name)
+    finally:
+        store.close()
+    return RedirectResponse("/alerts/recipients", status_code=303)
