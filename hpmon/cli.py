@@ -294,10 +294,47 @@ def _ingest_table(counts: Counter, failures: Counter) -> Table:
     return table
 
 
+class _Unreadable(tuple):
+    """(where, reason) of a file that cannot be read on: said, and the next file goes on."""
+
+
+def _ingest_items(files: list[Path], max_bytes: int):
+    """Each file's pages in order: a ``FetchedPage``, ``(where, reason)`` for a WARC record that
+    cannot be read, or ``_Unreadable`` for a file that cannot be read (on), after its pages."""
+    for path in files:
+        try:
+            if path.name.endswith((".warc", ".warc.gz")):
+                yield from _pages_from_warc(path, max_bytes)
+            else:
+                yield _page_from_file(path, max_bytes)
+        except Exception as exc:  # a corrupt WARC or unreadable file: say why, go on
+            yield _Unreadable((str(path), f"unreadable: {type(exc).__name__}: {exc}"))
+
+
+def _batch_pool(settings: Settings, workers: int | None, most: int | None = None):
+    """The worker pool of a batch command (``--workers``, else the ``workers`` setting; at most
+    ``most`` processes), or None to process in this process (1 worker)."""
+    from pipeline.pool import PagePool, worker_count
+
+    count = worker_count(settings.workers if workers is None else workers)
+    if most is not None:
+        count = min(count, most)
+    if count <= 1:
+        return None
+    from hpmon.app import worker_pipeline
+
+    return PagePool(count, worker_pipeline, (settings, []))
+
+
+_WORKERS_HELP = ("Processes that decode, extract and classify the inputs (0 = one per CPU, 1 = all in this process); "
+                 "default: the `workers` setting. The output is in input order whatever the number.")
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
+@click.option("--workers", type=click.IntRange(min=0), default=None, help=_WORKERS_HELP)
 @click.pass_context
-def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
+def ingest(ctx: click.Context, inputs: tuple[str, ...], workers: int | None) -> None:
     """Process and index HTML files, WARC files or URLs.
 
     \b
@@ -326,40 +363,60 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...]) -> None:
         console.print(f"[red]failed[/] {where}: {reason}", markup=True, highlight=False)
 
     if files:
+        from crawlers.items import FetchedPage
+        from pipeline.pool import IN_FLIGHT_PER_WORKER, WorkerLost, in_order
         from pipeline.process import Indexed
 
+        warcs = any(f.name.endswith((".warc", ".warc.gz")) for f in files)
+        pool = _batch_pool(settings, workers, None if warcs else len(files))  # one page a file: no idle worker
         backend = open_backend(settings)
-        pipeline = build_pipeline(settings, backend, [])
+        # with a pool, this process is the one writer (duplicates, stories, the index), in input order
+        pipeline = build_pipeline(settings, backend, [], content_stages=pool is None)
         new_articles = []
-        for path in files:
-            is_warc = path.name.endswith((".warc", ".warc.gz"))
-            pages = (_pages_from_warc(path, settings.max_page_bytes) if is_warc
-                     else [_page_from_file(path, settings.max_page_bytes)])
+
+        def outcome_of(page, future):
             try:
-                for page in pages:
-                    counts["pages"] += 1
-                    if isinstance(page, tuple):  # a WARC record that cannot be read: skipped, the rest goes on
-                        failed(*page)
-                        continue
-                    try:
-                        outcome = pipeline.process_page(page)
-                    except Exception as exc:  # a bug or our own failure (engine, disk): say why, go on
-                        logger.exception("processing %s failed", page.url)
-                        outcome = Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
-                    if isinstance(outcome, Dropped):
-                        if outcome.is_failure:
-                            failed(page.url, f"{outcome.reason}: {outcome}")
-                        else:
-                            counts["not_relevant"] += 1
-                            console.print(f"[yellow]dropped[/] {page.url}: {outcome}")
+                if future is None:
+                    return pipeline.process_page(page)
+                return pipeline.index(pipeline.analyze_context(future.result()))
+            except WorkerLost as exc:
+                logger.error("processing %s: %s", page.url, exc)
+                return Dropped("pipeline", "worker_lost", str(exc))
+            except Exception as exc:  # a bug or our own failure (engine, disk): say why, go on
+                logger.exception("processing %s failed", page.url)
+                return Dropped("pipeline", "internal_error", f"{type(exc).__name__}: {exc}")
+
+        items = _ingest_items(files, settings.max_page_bytes)
+        if pool is None:
+            taken = ((item, None) for item in items)
+        else:
+            taken = in_order(items, lambda item: pool.submit(item) if isinstance(item, FetchedPage) else None,
+                             pool.workers * IN_FLIGHT_PER_WORKER)
+        try:
+            for item, future in taken:
+                if isinstance(item, _Unreadable):
+                    failed(*item)
+                    continue
+                counts["pages"] += 1
+                if isinstance(item, tuple):  # a WARC record that cannot be read: skipped, the rest goes on
+                    failed(*item)
+                    continue
+                outcome = outcome_of(item, future)
+                if isinstance(outcome, Dropped):
+                    if outcome.is_failure:
+                        failed(item.url, f"{outcome.reason}: {outcome}")
                     else:
-                        state = "duplicate" if outcome.duplicate else ("new" if outcome.new else "updated")
-                        counts["duplicates" if outcome.duplicate else state] += 1
-                        if isinstance(outcome, Indexed) and outcome.new:
-                            new_articles.append(outcome.article)
-                        console.print(f"[green]indexed[/] {outcome.article.id} ({state}) {outcome.article.title}")
-            except Exception as exc:  # a corrupt WARC or unreadable file: say why, go on
-                failed(str(path), f"unreadable: {type(exc).__name__}: {exc}")
+                        counts["not_relevant"] += 1
+                        console.print(f"[yellow]dropped[/] {item.url}: {outcome}")
+                else:
+                    state = "duplicate" if outcome.duplicate else ("new" if outcome.new else "updated")
+                    counts["duplicates" if outcome.duplicate else state] += 1
+                    if isinstance(outcome, Indexed) and outcome.new:
+                        new_articles.append(outcome.article)
+                    console.print(f"[green]indexed[/] {outcome.article.id} ({state}) {outcome.article.title}")
+        finally:
+            if pool is not None:
+                pool.close()
         if new_articles:
             from hpmon.commands.alerts import process_new_articles
 
@@ -672,18 +729,9 @@ def sources_export(ctx: click.Context, output: Path | None) -> None:
         click.echo(opml, nl=False)
 
 
-@main.command()
-@click.pass_context
-def analyze(ctx: click.Context) -> None:
-    """Analyse JSON Lines from stdin without indexing; one JSON line out per line in.
-
-    Input lines: {"id", "text"[, "title", "url", "language", "published_at"]} or {"id", "html", "url"}.
-    Output: see docs/analyze.md (the public contract).
-    """
-    settings = _settings(ctx)
-    backend = open_backend(settings) if settings.index_path.exists() else None
-    pipeline = build_pipeline(settings, backend, [])
-    for n, line in enumerate(sys.stdin, start=1):
+def _analyze_inputs(lines):
+    """(input id, the input object, or the reason it is not one) of each non-empty line."""
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         input_id = f"line-{n}"
@@ -691,11 +739,58 @@ def analyze(ctx: click.Context) -> None:
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise ValueError("each line must be a JSON object")
-            input_id = str(item.get("id", input_id))
-            out = pipeline.analyze_input(item, input_id)
+        except ValueError as exc:
+            yield input_id, str(exc)
+            continue
+        yield str(item.get("id", input_id)), item
+
+
+@main.command()
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help=_WORKERS_HELP + " With a pool, up to 8 lines per worker are read ahead of the output.")
+@click.pass_context
+def analyze(ctx: click.Context, workers: int | None) -> None:
+    """Analyse JSON Lines from stdin without indexing; one JSON line out per line in.
+
+    Input lines: {"id", "text"[, "title", "url", "language", "published_at"]} or {"id", "html", "url"}.
+    Output: see docs/analyze.md (the public contract).
+    """
+    from pipeline.pool import IN_FLIGHT_PER_WORKER, WorkerLost, in_order
+
+    settings = _settings(ctx)
+    backend = open_backend(settings) if settings.index_path.exists() else None
+    pool = _batch_pool(settings, workers)
+    # with a pool the workers run the content stages; duplicates and stories are looked up here, in order
+    pipeline = build_pipeline(settings, backend, [], content_stages=pool is None)
+
+    def output(input_id: str, item: dict | str, future) -> dict:
+        if isinstance(item, str):  # not a JSON object
+            return {"id": input_id, "error": item}
+        try:
+            if future is None:
+                return pipeline.analyze_input(item, input_id)
+            return pipeline.analyze_context(future.result()).to_public(input_id)
         except (ValueError, TypeError) as exc:
-            out = {"id": input_id, "error": str(exc)}
-        click.echo(json.dumps(out, ensure_ascii=False))
+            return {"id": input_id, "error": str(exc)}
+        except WorkerLost as exc:
+            logger.error("analyze %s: %s", input_id, exc)
+            return {"id": input_id, "error": f"worker_lost: {exc}"}
+        except Exception as exc:  # a bug in a stage: this input says so, the others go on
+            logger.exception("analyze %s failed", input_id)
+            return {"id": input_id, "error": f"internal_error: {type(exc).__name__}: {exc}"}
+
+    inputs = _analyze_inputs(sys.stdin)
+    if pool is None:
+        taken = ((entry, None) for entry in inputs)
+    else:
+        taken = in_order(inputs, lambda entry: pool.submit_input(entry[1], entry[0])
+                         if isinstance(entry[1], dict) else None, pool.workers * IN_FLIGHT_PER_WORKER)
+    try:
+        for (input_id, item), future in taken:
+            click.echo(json.dumps(output(input_id, item, future), ensure_ascii=False))
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 @main.group("index")

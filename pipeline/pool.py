@@ -21,10 +21,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 from crawlers.items import FetchedPage
 
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 _PIPELINE: Any = None  # the worker's pipeline, built once by the initializer
 PARENT_CHECK_SECONDS = 0.5
 MAX_RESTARTS = 3  # broken pools replaced per crawl; past that, pages wait for a later run
+# inputs given to the pool and not yet taken back, per worker (batch commands: ``in_order``)
+IN_FLIGHT_PER_WORKER = 8
+T = TypeVar("T")
 
 
 def available_cpus() -> int:
@@ -76,6 +80,12 @@ def _analyze_page(page: FetchedPage):
     return _PIPELINE.analyze_content(_PIPELINE.draft_from_page(page))
 
 
+def _analyze_input(item: dict, input_id: str):
+    """An ``hpmon analyze`` input to its content analysis, in a worker; raises ValueError or
+    TypeError with the reason when the input is not usable (``Pipeline.draft_from_input``)."""
+    return _PIPELINE.analyze_content(_PIPELINE.draft_from_input(item, input_id))
+
+
 class PagePool:
     """A pool of ``workers`` processes that analyse fetched pages. Started on the first page
     (a crawl that finds nothing new costs no worker), restarted after a worker dies, up to
@@ -107,14 +117,22 @@ class PagePool:
     def submit(self, page: FetchedPage) -> Future:
         """The future analysis of ``page``; its exception is ``WorkerLost`` when a worker died
         with the page in flight, or what the pipeline raised."""
+        return self._submit(_analyze_page, page)
+
+    def submit_input(self, item: dict, input_id: str) -> Future:
+        """The future content analysis of one ``hpmon analyze`` input (``submit``'s errors, and
+        the ValueError or TypeError of an input that is not usable)."""
+        return self._submit(_analyze_input, item, input_id)
+
+    def _submit(self, task: Callable[..., Any], *args: Any) -> Future:
         executor = self._pool()
         try:
-            inner = executor.submit(_analyze_page, page)
+            inner = executor.submit(task, *args)
         except BrokenProcessPool as exc:  # broken before this page got in: a fresh pool takes it
             self._discard(executor)
             logger.warning("worker pool broken (%s): starting a fresh one", exc)
             executor = self._pool()
-            inner = executor.submit(_analyze_page, page)
+            inner = executor.submit(task, *args)
         outer: Future = Future()
 
         def done(f: Future) -> None:
@@ -155,3 +173,37 @@ class PagePool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def in_order(items: Iterable[T], submit: Callable[[T], Future | None],
+             window: int) -> Iterator[tuple[T, Future | None]]:
+    """Each item with the future ``submit`` gave it (None: an item not sent, taken back as it
+    is), in the order of ``items``, with at most ``window`` items sent ahead of the one taken
+    back: the order of a batch command's output, with backpressure. An exception raised while
+    ``items`` is read comes after the items read before it, so a caller reports them in order."""
+    if window < 1:
+        raise ValueError("the window must hold at least one item")
+    pending: deque[tuple[T, Future | None]] = deque()
+    source = iter(items)
+    while True:
+        try:
+            while len(pending) < window:
+                item = next(source)
+                pending.append((item, _submitted(submit, item)))
+        except StopIteration:
+            yield from pending
+            return
+        except Exception:
+            yield from pending
+            raise
+        yield pending.popleft()
+
+
+def _submitted(submit: Callable[[T], Future | None], item: T) -> Future | None:
+    """``submit(item)``, or a future holding what it raised (the pool could not take the item)."""
+    try:
+        return submit(item)
+    except Exception as exc:
+        future: Future = Future()
+        future.set_exception(exc)
+        return future

@@ -233,6 +233,11 @@ class Pipeline:
     def analyze_input(self, item: dict, input_id: str) -> dict:
         """One ``hpmon analyze`` input object to its output object (docs/analyze.md).
         Raises ValueError or TypeError with the reason when the input is not usable."""
+        return self.analyze(self.draft_from_input(item, input_id)).to_public(input_id)
+
+    def draft_from_input(self, item: dict, input_id: str) -> Draft | Dropped:
+        """The draft of one ``hpmon analyze`` input object (a page is decoded and extracted).
+        Raises ValueError or TypeError with the reason when the input is not usable."""
         if "html" in item:
             html = item["html"]
             body = html.encode("utf-8") if isinstance(html, str) else bytes(html)
@@ -247,7 +252,7 @@ class Pipeline:
                                          url=item.get("url"), language=item.get("language"), published_at=published)
         else:
             raise ValueError('needs "text" or "html"')
-        return self.analyze(draft).to_public(input_id)
+        return draft
 
     # -- the stages ------------------------------------------------------------------------
 
