@@ -230,6 +230,10 @@ def _run_crawl(home: Path, base: str, threshold: float | None, profile: bool, wo
     settings = _settings(home, base, threshold, workers)
     init_home(settings)
     shutil.copytree(os.environ[MODELS_ENV], settings.models_dir)  # trained once by the parent, not timed
+    if threshold is not None:  # the profile's threshold decides, not the learned relevance decision
+        from pipeline.about import MODEL_FILE
+
+        (settings.models_dir / MODEL_FILE).unlink(missing_ok=True)
     setup_logging(settings)
     sources = load_source_list(settings)
     # measuring only: note when the writer records each page's outcome and what it was (both modes)

@@ -81,8 +81,11 @@ def _pipeline(db: Path, threshold: float | None):
     else:
         train_models(settings)
     profile = load_city(settings)
-    if threshold is not None:
+    if threshold is not None:  # the profile's threshold decides, not the learned relevance decision
+        from pipeline.about import MODEL_FILE
+
         profile.threshold = threshold
+        (settings.models_dir / MODEL_FILE).unlink(missing_ok=True)
     backend = open_backend(settings)
     return build_pipeline(settings, backend, [], profile), backend
 
