@@ -155,7 +155,14 @@ class WarcArchive:
                 "isPartOf": self.is_part_of,
                 **self.info,
             }
-            self._append([self._writer.create_warcinfo_record(self.path.name, info)])
+            try:
+                self._append([self._writer.create_warcinfo_record(self.path.name, info)])
+            except BaseException:  # a full disk: the next write opens the file again, warcinfo first
+                if self._file is not None:
+                    self._file.close()
+                self._file = None
+                self._writer = None
+                raise
             self._unsynced += 1
             self._fsync()
             self._fsync_directory()  # the new file's name is durable too

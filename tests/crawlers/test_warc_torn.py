@@ -86,3 +86,22 @@ def test_repair_says_how_much_it_cut_and_leaves_a_whole_file_alone(tmp_path, cap
     assert repair(archive.path) == len(b"\x1f\x8b\x08\x00garbage of a record torn by a kill")
     assert archive.path.read_bytes() == whole
     assert "torn record" in caplog.text and archive.path.name in caplog.text
+
+
+def test_an_archive_begun_on_a_full_disk_still_starts_with_its_warcinfo_once_there_is_room(small_disk):
+    """The first write of a run fails with the disk full (its warcinfo cannot be written); once
+    there is room the file still starts with a warcinfo record, and has only one."""
+    filler = fill(small_disk)
+    archive = WarcArchive(small_disk / "warc")
+    for n in (1, 2):
+        with pytest.raises(OSError):
+            _write(archive, n)
+    filler.unlink()
+    _, offset = _write(archive, 3)
+    _write(archive, 4)
+    archive.close()
+    records = _read_all(archive.path)
+    assert [(kind, url) for kind, url, _ in records] == [
+        ("warcinfo", None), ("response", "http://news.example/a/3"), ("request", "http://news.example/a/3"),
+        ("response", "http://news.example/a/4"), ("request", "http://news.example/a/4")]
+    assert _body_at(archive.path, offset) == b"<html><body>article 3</body></html>"
