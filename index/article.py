@@ -106,3 +106,13 @@ def parse_datetime(value: str | datetime) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def translated_text(article: Article) -> str:
+    """The machine translations of an article's title and lead (``Article.translations``), as one
+    text for the full-text index; empty when it has none."""
+    parts: list[str] = []
+    for entry in (article.translations or {}).values():
+        if isinstance(entry, dict):
+            parts += [v for k in ("title", "lead") if isinstance(v := entry.get(k), str) and v.strip()]
+    return " ".join(parts)

@@ -41,7 +41,10 @@ _FRENCH_ELISIONS = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoi
 _TEXT_FIELDS = ("title", "lead", "text")
 _LABEL_BOOST = 1e-4  # the score of a match by label only (text matches score far above)
 _TIER_BOOST = 1e4  # added per tier an expanded query's hit reaches (far above any text score)
-_PHRASE_FIELDS = ["title^4", "title.folded^3", "lead^2", "lead.folded^1.5", "text^1.2", "text.folded"]
+_PHRASE_FIELDS = ["title^4", "title.folded^3", "lead^2", "lead.folded^1.5", "text^1.2", "text.folded",
+                  # machine translations (pipeline/translate.py), weighed as the lead, as the embedded engine does
+                  *(f"translations.{lang}.{part}{sub}^{boost}" for lang in ("vi", "en") for part in ("title", "lead")
+                    for sub, boost in (("", 2), (".folded", 1.5)))]
 
 
 def index_settings(shards: int = 1, replicas: int = 0) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hpbase.schema import Schema, migrate, stored_version
-from index.article import FACET_FIELDS, Article
+from index.article import FACET_FIELDS, Article, translated_text
 from index.backend import FacetHistogram, UpsertReport
 from index.db import connect
 from index.highlight import make_snippet
@@ -309,10 +309,14 @@ class SqliteBackend:
             "ON CONFLICT(article) DO UPDATE SET at = excluded.at, codes = excluded.codes",
             (rowid, _epoch_seconds(article.date), pack_codes(self._code(f, v) for f, v in values)),
         )
+        # machine translations of title and lead are searched with the lead: a Vietnamese query finds a
+        # translated Chinese article, ranked below one whose own title says it
+        translated = translated_text(article)
+        lead = " ".join(filter(None, (article.lead, translated)))
         self._conn.execute(
             "INSERT INTO articles_fts(rowid, title, lead, text, chars) VALUES (?, ?, ?, ?, ?)",
-            (rowid, search_form(article.title), search_form(article.lead), search_form(article.text),
-             bigram_chars(" ".join((article.title, article.lead, article.text)))),
+            (rowid, search_form(article.title), search_form(lead), search_form(article.text),
+             bigram_chars(" ".join((article.title, lead, article.text)))),
         )
         report.written.append(article.id)
 

@@ -150,3 +150,26 @@ def test_get_and_content_hash_lookup(backend):
 
 def test_iterating_returns_every_article(loaded):
     assert sorted(a.id for a in loaded.iter_articles()) == ALL
+
+
+def test_a_machine_translation_is_searched_like_the_lead(empty_backend):
+    """A Vietnamese query finds a Chinese article through its stored Vietnamese translation, ranked
+    below an article whose own title says it; without the translation it is not found."""
+    from index.article import Article
+
+    when = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    zh = Article(id="zh-fdi", url="https://news.example.cn/fdi.html", source_id="cn", title="越南海防市吸引外资创新高",
+                 text="海防市今年吸引外资创新高，多家企业在工业园区投资。", language="zh", published_at=when,
+                 translations={"vi": {"title": "Hải Phòng thu hút vốn đầu tư nước ngoài cao kỷ lục", "lead": "",
+                                      "engine": "argos", "model": "zh-vi"}})
+    vi = Article(id="vi-fdi", url="https://news.example.vn/fdi.html", source_id="vn",
+                 title="Vốn đầu tư nước ngoài vào Hải Phòng cao kỷ lục", text="Thành phố thu hút nhiều dự án mới.",
+                 language="vi", published_at=when)
+    plain = Article(id="zh-plain", url="https://news.example.cn/plain.html", source_id="cn", title="海防港口",
+                    text="海防港今年货运量增长。", language="zh", published_at=when)
+    assert empty_backend.upsert([zh, vi, plain]).errors == {}
+    empty_backend.refresh()
+    result = empty_backend.search(SearchQuery(text='"vốn đầu tư nước ngoài"', sort="relevance"))
+    assert [h.article.id for h in result.hits] == ["vi-fdi", "zh-fdi"]
+    assert hit_ids(empty_backend.search(SearchQuery(text="von dau tu"))) == ["vi-fdi", "zh-fdi"]  # folded
+    assert empty_backend.get("zh-fdi").translations["vi"]["engine"] == "argos"
