@@ -204,12 +204,18 @@ class Service:
             return
         from crawlers.state import CrawlState
 
-        state = CrawlState(self.settings.state_path)
         try:
-            for url in urls:
-                state.save_validators(url, None, None)
-        finally:
-            state.close()
+            state = CrawlState(self.settings.state_path)
+            try:
+                for url in urls:
+                    state.save_validators(url, None, None)
+            finally:
+                state.close()
+        except sqlite3.Error as exc:  # a corrupt crawl state: the crawls that need it fail, the rest goes on
+            logger.error("cannot forget the validators of %d feeds: %s is not a readable database (%s%s); the "
+                         "crawls fail until it is restored with `hpmon restore BACKUP_DIR --force` (stop `hpmon "
+                         "run` first), the other jobs go on", len(urls), self.settings.state_path,
+                         type(exc).__name__, f": {exc}" if str(exc) else "")
 
     # the loop ----------------------------------------------------------------------------
 
