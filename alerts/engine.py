@@ -22,13 +22,14 @@ from alerts.delivery import AlertLog, Deliverer, DeliveryReport, DeliverySpec, R
 from alerts.i18n import load_label_names
 from alerts.mail import SmtpConfig
 from alerts.render import Renderer
-from alerts.rules import Rule, load_rules, read_risk_thresholds
+from alerts.rules import Rule, RuleError, load_rules, parse_rules, read_risk_thresholds
 from hpbase.clock import utcnow
 from index.article import Article
 from index.backend import Backend
 from index.highlight import find_spans, make_snippet
 from index.query import ParsedQuery, SearchQuery, SearchResult, Snippet, parse_query
 from records.recipients import office_recipients
+from records.subscriptions import subscription_rules
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,24 @@ def member_summary(article: Article) -> dict[str, Any]:
 # -- the engine -------------------------------------------------------------------------------
 
 
+def _subscriptions(db_path: Path, thresholds: dict[str, float],
+                   taken: set[str]) -> tuple[list[Rule], dict[str, list[str]]]:
+    """The subscriptions' rules and addresses; one that no longer reads as a rule (or whose name a
+    rule of the file took) is skipped with the reason logged, never stopping the other alerts."""
+    raw, addresses = subscription_rules(db_path)
+    rules: list[Rule] = []
+    for item in raw:
+        if item["name"] in taken:
+            logger.error("subscription %s skipped: alerts.yaml has a rule of that name", item["name"])
+            continue
+        try:
+            rules.extend(parse_rules({"rules": [item]}, source="subscriptions", thresholds=thresholds))
+        except RuleError as exc:
+            logger.error("subscription %s skipped: %s", item["name"], exc)
+    return rules, {r.name: addresses[r.name] for r in rules if r.name in addresses}
+
+
+
 @dataclass
 class SpikeCheck:
     """Counts behind a spike decision (shown by ``alerts test`` and put in the alert)."""
@@ -180,9 +199,14 @@ class AlertEngine:
         """The engine built from plain values (the CLI and the crawl pass them from the settings).
         ``recipients`` are the settings' lists; the lists the office keeps in its records
         (``records.recipients``, in the file of the alert log, edited in the web app) are added,
-        winning over a settings list of the same name. Raises RuleError when the rules file is wrong."""
-        rules = load_rules(rules_path, thresholds=read_risk_thresholds(risk_path))
+        winning over a settings list of the same name, and the analysts' subscriptions to saved
+        searches (``records.subscriptions``) are added as rules of their own, each with its
+        subscriber's address. Raises RuleError when the rules file is wrong."""
+        thresholds = read_risk_thresholds(risk_path)
+        rules = load_rules(rules_path, thresholds=thresholds)
         recipients = office_recipients(db_path, recipients)
+        subscribed, addresses = _subscriptions(db_path, thresholds, {r.name for r in rules})
+        rules, recipients = [*rules, *subscribed], {**recipients, **addresses}
         renderer = Renderer(base_url=base_url, timezone=timezone, labels=load_label_names(taxonomy_path),
                             rule_labels={r.name: r.label for r in rules})
         log = AlertLog(db_path, clock=clock)

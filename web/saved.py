@@ -12,8 +12,26 @@ from pathlib import Path
 from hpbase.schema import Schema, migrate
 from index.db import connect
 from web.params import LEGACY_RISK_PARAM, RISK_PARAM, risk_from_legacy, risk_to_points
+from web.searchform import SearchForm
 
 MAX_SAVED_PER_USER = 100
+# search page parameter -> filter key of an alert rule (alerts.yaml)
+RULE_FILTERS = {"lang": "languages", "country": "countries", "source": "sources", "topic": "topics",
+                "sentiment": "sentiment", "theme": "themes"}
+
+
+def rule_of_search(params: list[tuple[str, str]]) -> dict:
+    """The query and filters of an alert rule matching what the search of ``params`` finds (its
+    dates left out: a rule watches new articles). Used by a new rule made from a saved search and
+    by a subscription to one."""
+    form = SearchForm.from_params(params)
+    filters: dict = {RULE_FILTERS[k]: v for k, v in form.filters.items() if k in RULE_FILTERS}
+    for single in ("scope", "coverage"):
+        if form.filters.get(single) and len(form.filters[single]) == 1:
+            filters[single] = form.filters[single][0]
+    if form.min_risk is not None:
+        filters["min_risk"] = form.min_risk
+    return {"query": form.q, "filters": filters}
 
 
 _SCHEMA = """

@@ -32,6 +32,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/search/export.jsonl"): "viewer",
     ("POST", "/saved"): "analyst",
     ("POST", "/saved/{saved_id}/delete"): "analyst",
+    ("POST", "/saved/{saved_id}/subscribe"): "analyst",
+    ("POST", "/subscriptions/{sub_id}/delete"): "analyst",
     ("GET", "/articles/{article_id}"): "viewer",
     ("GET", "/articles/{article_id}/warc"): "viewer",
     ("POST", "/articles/{article_id}/labels"): "analyst",
@@ -61,6 +63,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/alerts/recipients"): "admin",
     ("POST", "/alerts/recipients"): "admin",
     ("POST", "/alerts/recipients/{name}/delete"): "admin",
+    ("POST", "/alerts/subscriptions/{sub_id}/delete"): "admin",
     ("GET", "/digests"): "viewer",
     ("GET", "/digests/preview/{profile_id}"): "viewer",
 }
@@ -114,7 +117,7 @@ def targets(app, settings):
     figure = ctx.services["figures"].add(quantity="population", value=4_700_000, source="Niên giám 2025",
                                          entered_by="admin")
     return {"figure_id": str(figure.id), "article_id": "reasoned", "case_id": str(case.id), "evidence_id": "1",
-            "saved_id": "1", "user_id": str(target.id), "story_id": "story-port", "name": "high_risk",
+            "saved_id": "1", "sub_id": "1", "user_id": str(target.id), "story_id": "story-port", "name": "high_risk",
             "profile_id": "sotttt"}
 
 

@@ -13,17 +13,23 @@ from alerts.delivery import AlertLog
 from alerts.rules import SEVERITIES, Rule, RuleError
 from index.query import SearchQuery
 from records.recipients import NAME, RecipientError, RecipientLists, office_recipients, parse_addresses
+from records.subscriptions import Subscriptions
 from web.alerts_file import raw_rule, read_rules, save_rule, thresholds
 from web.guard import page
-from web.params import LEGACY_RISK_PARAM, MAX_ID, RISK_PARAM, risk_from_legacy, risk_from_points, risk_to_points
+from web.params import (
+    LEGACY_RISK_PARAM,
+    MAX_ID,
+    RISK_PARAM,
+    RecordId,
+    risk_from_legacy,
+    risk_from_points,
+    risk_to_points,
+)
 from web.render import render
-from web.searchform import SearchForm
+from web.saved import rule_of_search
 
 router = APIRouter()
 HISTORY_LIMIT = 50
-# search page parameter -> filter key of the rules file
-RULE_FILTERS = {"lang": "languages", "country": "countries", "source": "sources", "topic": "topics",
-                "sentiment": "sentiment", "theme": "themes"}
 # the filters chosen from a list (rules-file key -> search parameter naming its values); sources stay text
 PICKED = {"topics": "topic", "themes": "theme", "sentiment": "sentiment", "languages": "lang",
           "countries": "country"}
@@ -88,8 +94,14 @@ def alerts_page(request: Request) -> Response:
     lists = office_recipients(settings.app_db_path, settings.recipients)
     checks = {r.name: check_delivery(r, lists, settings.webhooks, bool(settings.smtp_host)) for r in rules}
     unreachable = [r for r in rules if r.enabled and not checks[r.name].reachable]
+    subs = Subscriptions(settings.app_db_path)
+    try:
+        subscription_names = {s.rule_name: s.name for s in subs.all()}
+    finally:
+        subs.close()
     return render(request, "alerts.html", rules=rules, rules_error=error, history=history, checks=checks,
-                  unreachable=unreachable, delivery_settings=DELIVERY_SETTINGS)
+                  unreachable=unreachable, delivery_settings=DELIVERY_SETTINGS,
+                  subscription_names=subscription_names)
 
 
 @page(router, "/alerts/rules/{name}/test", role="analyst")
@@ -187,14 +199,7 @@ def new_rule(request: Request, saved: Annotated[int, Query(ge=0, le=MAX_ID)] = 0
     if saved:
         found = ctx.saved.get(request.state.user.id, saved)
         if found is not None:
-            form = SearchForm.from_params(found.params)
-            filters: dict = {RULE_FILTERS[k]: v for k, v in form.filters.items() if k in RULE_FILTERS}
-            for single in ("scope", "coverage"):
-                if form.filters.get(single) and len(form.filters[single]) == 1:
-                    filters[single] = form.filters[single][0]
-            if form.min_risk is not None:
-                filters["min_risk"] = form.min_risk
-            raw = {"name": "", "label": {"vi": found.name}, "query": form.q, "filters": filters}
+            raw = {"name": "", "label": {"vi": found.name}, **rule_of_search(found.params)}
     return _render_form(request, raw, editing=None)
 
 
@@ -315,7 +320,13 @@ def _recipients_page(request: Request, *, error: str | None = None, values: dict
                            if name not in names)
     known = names | set(ctx.settings.recipients) | set(ctx.settings.webhooks)
     missing = sorted(n for n in used if n not in known)
+    subs = Subscriptions(ctx.settings.app_db_path)
+    try:
+        subscriptions = subs.all()
+    finally:
+        subs.close()
     return render(request, "recipients.html", status_code=status_code, office=office, from_settings=from_settings,
+                  subscriptions=subscriptions,
                   webhooks=sorted(ctx.settings.webhooks), used=used, missing=missing, error=error,
                   values=values or {}, smtp_ready=bool(ctx.settings.smtp_host),
                   overridden=sorted(names & set(ctx.settings.recipients)))
@@ -364,3 +375,16 @@ def delete_recipients(request: Request, name: Annotated[str, Path(max_length=64)
     finally:
         store.close()
     return RedirectResponse("/alerts/recipients", status_code=303)
+
+
+@page(router, "/alerts/subscriptions/{sub_id}/delete", role="admin", methods=("POST",))
+def delete_subscription(request: Request, sub_id: RecordId) -> Response:
+    """An admin ends anyone's subscription (its rule stops with the next alert round)."""
+    store = Subscriptions(request.app.state.ctx.settings.app_db_path)
+    try:
+        found = store.get(sub_id)
+        if found is not None:
+            store.delete(found.user_id, sub_id)
+    finally:
+        store.close()
+    return RedirectResponse("/alerts/recipients#subscriptions", status_code=303)

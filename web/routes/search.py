@@ -10,11 +10,13 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from index.query import Expansion, QuerySyntaxError, SearchQuery
 from index.thesaurus import Thesaurus
+from records.subscriptions import SubscriptionError, Subscriptions
 from web.chart import choose_interval, fill_days, next_bucket, volume_svg
 from web.export import csv_lines, jsonl_lines
 from web.guard import page
 from web.params import RecordId
 from web.render import render
+from web.saved import rule_of_search
 from web.searchform import FILTER_PARAMS, PAGE_SIZE, SearchForm
 
 router = APIRouter()
@@ -195,6 +197,7 @@ def search_page(request: Request) -> Response:
         copies_toggle="/search?" + urlencode(base_params + ([] if every_copy else [(COPIES_PARAM, COPIES_ALL)])),
         page_links=_page_links(form, pages, keep), query_string=urlencode(base_params),
         saved=ctx.saved.for_user(user.id), today=date.today().isoformat(),
+        subscribed=_subscribed(request, user.id),
         remove_links=[(k, v, urlencode(form.params(drop=(k, v), with_page=False)))
                       for k, vals in form.filters.items() for v in vals],
     )
@@ -264,4 +267,65 @@ def save_search(request: Request, name: str = Form(..., min_length=1, max_length
 @page(router, "/saved/{saved_id}/delete", role="analyst", methods=("POST",))
 def delete_saved(request: Request, saved_id: RecordId) -> Response:
     request.app.state.ctx.saved.delete(request.state.user.id, saved_id)
+    return RedirectResponse("/search", status_code=303)
+
+
+# -- subscriptions to saved searches (records.subscriptions: alert rules owned by their user) ------
+
+
+def _subscriptions(request: Request) -> Subscriptions:
+    return Subscriptions(request.app.state.ctx.settings.app_db_path)
+
+
+def _subscribed(request: Request, user_id: int) -> dict[int, list]:
+    """The user's subscriptions by the saved search they follow (none without the alerts page)."""
+    if not request.app.state.ctx.features.get("alerts"):
+        return {}
+    store = _subscriptions(request)
+    try:
+        subs = store.for_user(user_id)
+    finally:
+        store.close()
+    out: dict[int, list] = {}
+    for sub in subs:
+        out.setdefault(sub.saved_id, []).append(sub)
+    return out
+
+
+@page(router, "/saved/{saved_id}/subscribe", role="analyst", methods=("POST",))
+def subscribe(request: Request, saved_id: RecordId, email: str = Form("", max_length=320),
+              mode: str = Form("instant", max_length=20)) -> Response:
+    """Follow a saved search by e-mail: an alert rule of the user's own (its query and filters),
+    matched and delivered by the alert machinery like every rule."""
+    from alerts.rules import RuleError, parse_rules
+    from web.alerts_file import thresholds
+
+    ctx = request.app.state.ctx
+    user = request.state.user
+    saved = ctx.saved.get(user.id, saved_id)
+    if saved is None or not request.app.state.ctx.features.get("alerts"):
+        return render(request, "error.html", status_code=404, message_key="error.not_found")
+    store = _subscriptions(request)
+    try:
+        sub = store.add(user_id=user.id, username=user.username, saved_id=saved.id, name=saved.name,
+                        rule=rule_of_search(saved.params), email=email, mode=mode, language=request.state.lang)
+        try:  # what the engine will read: refused now rather than skipped later
+            parse_rules({"rules": [sub.as_rule()]}, source="subscription", thresholds=thresholds(ctx.settings))
+        except RuleError:
+            store.delete(user.id, sub.id)
+            return render(request, "error.html", status_code=400, message_key="search.error.syntax")
+    except SubscriptionError as exc:
+        return render(request, "error.html", status_code=400, message_key=exc.key)
+    finally:
+        store.close()
+    return RedirectResponse("/search?" + urlencode(saved.params), status_code=303)
+
+
+@page(router, "/subscriptions/{sub_id}/delete", role="analyst", methods=("POST",))
+def unsubscribe(request: Request, sub_id: RecordId) -> Response:
+    store = _subscriptions(request)
+    try:
+        store.delete(request.state.user.id, sub_id)
+    finally:
+        store.close()
     return RedirectResponse("/search", status_code=303)
