@@ -43,6 +43,9 @@ def scrapy_settings(*, user_agent: str, download_timeout: float, max_page_bytes:
         "REDIRECT_MAX_TIMES": 10,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 opens a remote-control server on 127.0.0.1 that runs Python sent with a token
+        # kept in the user's state folder: no code runs in a crawl that the crawl did not bring
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": log_level,
         # the guard sits next to the downloader: its process_request sees each request last (the
         # proxy already chosen) and its process_response sees each answer first (before redirects)
