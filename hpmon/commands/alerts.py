@@ -142,7 +142,7 @@ def alerts_list(ctx: click.Context, as_json: bool) -> None:
     """The alert rules, and what is wrong between them and the settings."""
     settings: Settings = ctx.obj["settings"]
     engine = _engine(ctx, with_index=False)
-    problems = recipient_problems(engine.rules, settings.recipients, settings.webhooks)
+    problems = recipient_problems(engine.rules, engine.recipients, settings.webhooks)  # office lists included
     counts = engine.log.counts()
     engine.close()
     if as_json:

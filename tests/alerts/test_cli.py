@@ -65,6 +65,14 @@ def test_alerts_list_shows_the_rules_and_names_missing_recipients(settings):
                                                  "rights_religion_ethnicity_foreign", "negative_foreign_spike"]
     assert next(r for r in out["rules"] if r["name"] == "high_risk")["min_risk"] == 0.3
     assert any("songoaivu_oncall" in p for p in out["problems"])
+    # a list the office keeps in its records (the web app's Recipients page) counts as set
+    from records.recipients import RecipientLists
+
+    store = RecipientLists(settings.app_db_path)
+    store.save("songoaivu_oncall", ["b.oncall@sngv.test"], by="admin")
+    store.close()
+    again = json.loads(run(settings, "list", "--json"))
+    assert not any("songoaivu_oncall" in p for p in again["problems"])
 
 
 def test_alerts_test_shows_which_stored_articles_a_rule_would_have_matched(settings, indexed):
