@@ -140,7 +140,13 @@ def test_analyst_corrects_labels_into_the_shared_store(client_for, settings):
     history = store.history("vi-port")
     store.close()
     assert history[-1].user == "analyst" and history[-1].note == "rõ ràng"
-    assert "Lịch sử sửa nhãn" in client.get("/articles/vi-port").text
+    page = client.get("/articles/vi-port").text
+    assert "Lịch sử sửa nhãn" in page
+    # the reasons show the analyst's labels at once, the classifier's proposal kept apart
+    reasons = page[page.index('id="reasons"'):] if 'id="reasons"' in page else page
+    corrected = re.findall(r'<p class="small corrected">(.*?)</p>', reasons, re.S)
+    assert len(corrected) == 2 and "do analyst sửa" in corrected[0] and "Đầu tư" in corrected[0]
+    assert "Tích cực" in corrected[1] and "do analyst sửa" in corrected[1]
 
 
 def test_an_unknown_topic_is_refused(client_for):
