@@ -175,3 +175,32 @@ def test_phone_width_layout_and_english(server, browser):
     page.goto(f"{base}/digests")
     page.screenshot(path=str(SHOTS / "digests-phone.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_foreign_article_shows_its_machine_translation_and_search_finds_it(server, browser, width):
+    from dataclasses import replace
+
+    ctx = server["app"].state.ctx
+    original = ctx.backend.get("zh-port")
+    translated = replace(original, id="zh-port-translated", url=original.url + "?t",
+                         translations={"vi": {"title": "Cảng Hải Phòng đón tàu container lớn nhất năm",
+                                              "lead": "Sản lượng hàng qua cảng tăng mạnh.", "engine": "argos",
+                                              "model": "zh-vi 1.9"}})
+    ctx.backend.upsert([translated])
+    ctx.backend.refresh()
+    base = server["url"]
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    _login(page, base, "viewer")
+    page.goto(f"{base}/articles/zh-port-translated")
+    section = page.locator("section.translation")
+    assert section.is_visible()
+    assert "Bản dịch máy" in section.inner_text()
+    assert section.locator(".translated-title").get_attribute("lang") == "vi"
+    assert "Cảng Hải Phòng đón tàu container lớn nhất năm" in section.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(SHOTS / f"article-translation-{width}.png"), full_page=True)
+    page.goto(f"{base}/search?q=%22t%C3%A0u+container+l%E1%BB%9Bn+nh%E1%BA%A5t+n%C4%83m%22")  # the translation's words
+    assert page.locator("li.hit a[href='/articles/zh-port-translated']").count() >= 1
+    context.close()
