@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import charset_normalizer
+import lxml.html
 import trafilatura
 from htmldate import find_date
 from trafilatura.metadata import extract_author
@@ -43,6 +44,7 @@ class Decoded:
     html: str
     encoding: str
     how: str  # bom | header | meta | utf-8 | detected | legacy-font (encoding: tcvn3 | vni | viscii)
+    replaced: int = 0  # invalid byte sequences decoded as U+FFFD (a stray byte, a download cut in a character)
 
 
 def _codec(name: str) -> str | None:
@@ -58,6 +60,32 @@ def _try(body: bytes, codec: str | None) -> str | None:
         return body.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
+
+
+def _few_bad(body: bytes, codec: str | None) -> tuple[str, int] | None:
+    """``body`` decoded with replacement when only a few of its bytes are invalid in ``codec``
+    (one stray byte, a download cut inside a multi-byte character: a browser shows the page with
+    a replacement mark), with how many sequences were replaced; None when many are (the codec is
+    wrong) or the codec is unknown."""
+    if not codec:
+        return None
+    try:
+        text = body.decode(codec, errors="replace")
+    except LookupError:
+        return None
+    replaced = text.count("\ufffd") - (body.count(b"\xef\xbf\xbd") if codec.startswith("utf") else 0)
+    return (text, replaced) if 0 < replaced <= max(_FEW_BAD_MIN, len(body) // _FEW_BAD_PER) else None
+
+
+_FEW_BAD_MIN, _FEW_BAD_PER = 8, 2000  # at most 8 bad sequences, or one in 2,000 bytes
+
+
+def _meta_codec(label: str) -> str | None:
+    """The codec a ``<meta>`` charset declaration means. As the HTML standard's prescan says, a
+    page that names UTF-16 in a meta tag is not UTF-16 (those bytes could not have spelled the
+    tag in ASCII): it is read as UTF-8."""
+    codec = _codec(label)
+    return "utf-8" if codec and codec.replace("_", "-").startswith("utf-16") else codec
 
 
 # The WHATWG MIME Sniffing Standard (https://mimesniff.spec.whatwg.org/), "rules for identifying
@@ -173,7 +201,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         return Dropped("decode", "binary", why)
     if b"\x00" in body and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         body = body.replace(b"\x00", b"")  # HTML with stray NULs: a browser ignores them too
-    text, how, codec = None, "", None
+    text, how, codec, replaced = None, "", None, 0
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
             codec, how = name, "bom"
@@ -184,14 +212,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         if m:
             codec, how = _codec(m.group(1)), "header"
             text = _try(body, codec)
+            if text is None and (lenient := _few_bad(body, codec)):
+                text, replaced = lenient
     if text is None:
         m = _META_CHARSET.search(body[:8192])
         if m:
-            codec, how = _codec(m.group(1).decode("ascii", "replace")), "meta"
+            codec, how = _meta_codec(m.group(1).decode("ascii", "replace")), "meta"
             if (codec or "").startswith(("cp125", "iso8859", "latin", "mac-")) and max(body, default=0) >= 0x80 \
                     and _try(body, "utf-8") is not None:
                 codec = "utf-8"  # valid UTF-8 under a single-byte declaration: the declaration is stale
             text = _try(body, codec)
+            if text is None and (lenient := _few_bad(body, codec)):
+                text, replaced = lenient
     if text is None:
         codec, how = "utf-8", "utf-8"
         text = _try(body, codec)
@@ -201,6 +233,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         if legacy:
             return Decoded(_without_controls(unicodedata.normalize("NFC", convert_legacy_vietnamese(
                 legacy_text, legacy))), legacy, "legacy-font")
+    if text is None and (lenient := _few_bad(body, "utf-8")):
+        (text, replaced), codec, how = lenient, "utf-8", "utf-8"
     if text is None:
         best = charset_normalizer.from_bytes(body[:200_000]).best()
         if best is None:
@@ -214,7 +248,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         legacy = detect_legacy_vietnamese(text)
         if legacy:
             return Decoded(_without_controls(convert_legacy_vietnamese(text, legacy)), legacy, "legacy-font")
-    return Decoded(_without_controls(text), codec or "utf-8", how)
+    if replaced:
+        log.info("decode: %d invalid byte sequence(s) in %s replaced", replaced, codec)
+    return Decoded(_without_controls(text), codec or "utf-8", how, replaced)
 
 
 @dataclass
@@ -961,7 +997,29 @@ def text_units(text: str) -> int:
     return int(units)
 
 
-def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: int = 80) -> Extracted | Dropped:
+_OPEN_TAG = re.compile(r"<[a-zA-Z]")
+
+
+def _nested_past_limit(html: str, limit: int = 255) -> bool:
+    """Whether the page may nest elements deeper than libxml2's default limit: a cheap bound
+    (it has more opening tags than the limit, and parsing it without the limit gives more text)."""
+    if len(_OPEN_TAG.findall(html[:2_000_000])) <= limit:
+        return False
+    try:
+        return len(_deep_tree(html).text_content()) > len(trafilatura.load_html(html).text_content())
+    except Exception:  # a page neither parser reads: nothing deeper to find
+        return False
+
+
+def _deep_tree(html: str):
+    """The page parsed without libxml2's depth limit (256 levels; past it the default parser drops
+    the rest of the page), as trafilatura's loader parses it otherwise."""
+    parser = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True, huge_tree=True)
+    return lxml.html.document_fromstring(html, parser=parser)
+
+
+def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: int = 80,
+                    _deep: bool = False) -> Extracted | Dropped:
     """The article in a page: main text without boilerplate (trafilatura) of at least
     ``min_chars`` text units (``text_units``: a CJK character counts two to three), title, authors,
     publication time (by the order of trust above) and where it came from, site name and
@@ -974,7 +1032,7 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
     except (ValueError, KeyError):
         tz = ZoneInfo("UTC")
     try:
-        tree = trafilatura.load_html(html)
+        tree = _deep_tree(html) if _deep else trafilatura.load_html(html)
         if tree is None:
             return Dropped("extract", "no_text", "no HTML document in the page")
         pm = _read_page(tree, url)
@@ -1014,6 +1072,8 @@ def extract_article(html: str, url: str, *, timezone: str = "UTC", min_chars: in
             text = embedded[0]
             units = text_units(text)
     if units < min_chars:
+        if not _deep and _nested_past_limit(html):  # the default parser dropped what lies deeper
+            return extract_article(html, url, timezone=timezone, min_chars=min_chars, _deep=True)
         return Dropped("extract", "no_text", f"no article text found ({len(text)} characters, "
                                              f"{units} of the {min_chars} text units needed)")
     lang_match = _HTML_LANG.search(html[:4096])
