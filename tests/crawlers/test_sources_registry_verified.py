@@ -33,6 +33,11 @@ def test_the_corrected_scmp_feed_is_the_one_its_stored_copy_names():
     assert scmp.verified_from.startswith(scmp.urls[0])  # the copy's address is the feed's own
 
 
+def test_the_listing_verified_as_written_names_its_stored_page():
+    vnn = next(s for s in load_sources(REGISTRY) if s.id == "vietnamnews")
+    assert vnn.verified and vnn.verified_from.startswith(vnn.urls[0] + "?p=")  # a page of that very section
+
+
 def test_doctor_and_crawl_count_unverified_from_the_field():
     sources = load_sources(REGISTRY)
     summary = verification_summary(sources)
