@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections import Counter
 from datetime import UTC, datetime, time
@@ -43,18 +44,30 @@ def _disk_full_at(exc: BaseException, ctx: click.Context) -> str | None:
     return str(where or (settings.home if settings else "the data directory"))
 
 
+_DAMAGED_DB = ("malformed", "not a database", "file is encrypted", "disk i/o error", "vtable constructor failed")
+
+
 class _Commands(click.Group):
-    """The command group: a full disk is said in one line ("disk full at PATH", exit 1), never
-    with a traceback, whichever command hit it."""
+    """The command group: a full disk is said in one line ("disk full at PATH", exit 1), and so is
+    a damaged database (with the commands that name and repair it), never with a traceback,
+    whichever command hit it."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except Exception as exc:
             where = _disk_full_at(exc, ctx)
-            if where is None:
-                raise
-            raise click.ClickException(f"disk full at {where}: free some space and run it again") from exc
+            if where is not None:
+                raise click.ClickException(f"disk full at {where}: free some space and run it again") from exc
+            # SQLite raises the bare DatabaseError (not a subclass) for a damaged file
+            if isinstance(exc, sqlite3.DatabaseError) and (type(exc) is sqlite3.DatabaseError or any(
+                    w in str(exc).lower() for w in _DAMAGED_DB)):
+                settings = (ctx.obj or {}).get("settings")
+                home = settings.home if settings else "the data directory"
+                raise click.ClickException(
+                    f"a database in {home} is damaged ({exc}): `hpmon doctor --full` names it, "
+                    "`hpmon restore BACKUP` repairs it from a backup") from exc
+            raise
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

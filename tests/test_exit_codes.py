@@ -135,3 +135,18 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path):
         assert "Traceback" not in result.stderr
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines[-1].startswith("Error: disk full at "), result.stderr
+
+
+def test_a_damaged_index_is_one_line_with_the_repair_not_a_traceback(tmp_path):
+    home = tmp_path / "home"
+    hpmon = make_hpmon(home)
+    hpmon.run("ingest", str(SITE / KEPT[0].lstrip("/")), timeout=120)
+    index = home / "index.sqlite"
+    with index.open("r+b") as fh:  # garbage over the middle of the file, as a failing disk leaves it
+        fh.seek(index.stat().st_size // 2)
+        fh.write(b"\xa5" * 65536)
+    result = hpmon.run("search", "hai phong", check=False, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = [line for line in result.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("Error: a database in ") and "hpmon restore" in last, result.stderr
