@@ -202,6 +202,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
     if b"\x00" in body and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         body = body.replace(b"\x00", b"")  # HTML with stray NULs: a browser ignores them too
     text, how, codec, replaced = None, "", None, 0
+    declared: tuple[str, int, str | None, str] | None = None  # (text, replaced, codec, how) decoded leniently
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
             codec, how = name, "bom"
@@ -213,7 +214,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
             codec, how = _codec(m.group(1)), "header"
             text = _try(body, codec)
             if text is None and (lenient := _few_bad(body, codec)):
-                text, replaced = lenient
+                declared = (*lenient, codec, how)  # used only if the bytes are not strict UTF-8 either
     if text is None:
         m = _META_CHARSET.search(body[:8192])
         if m:
@@ -222,8 +223,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
                     and _try(body, "utf-8") is not None:
                 codec = "utf-8"  # valid UTF-8 under a single-byte declaration: the declaration is stale
             text = _try(body, codec)
-            if text is None and (lenient := _few_bad(body, codec)):
-                text, replaced = lenient
+            if text is None and declared is None and (lenient := _few_bad(body, codec)):
+                declared = (*lenient, codec, how)
     if text is None:
         codec, how = "utf-8", "utf-8"
         text = _try(body, codec)
@@ -233,6 +234,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | Dropp
         if legacy:
             return Decoded(_without_controls(unicodedata.normalize("NFC", convert_legacy_vietnamese(
                 legacy_text, legacy))), legacy, "legacy-font")
+    if text is None and declared is not None:  # a few bad bytes under the declared charset
+        text, replaced, codec, how = declared
     if text is None and (lenient := _few_bad(body, "utf-8")):
         (text, replaced), codec, how = lenient, "utf-8", "utf-8"
     if text is None:
